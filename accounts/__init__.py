@@ -1,0 +1,1 @@
+"""Users, tenant membership, login and API tokens."""

@@ -1,0 +1,33 @@
+"""Reads of users and API tokens."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import ApiToken, Membership, User
+from accounts.services import token_hash
+from tenants.models import Tenant
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
+
+
+def api_token_find_active(*, raw: str) -> ApiToken | None:
+    """The active token whose hash matches, with its user. Lookup is by hash, so timing
+    reveals nothing about other tokens."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or token.is_expired or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        return None
+    return token
+
+
+def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    return Membership.objects.for_tenant(tenant).select_related("user").order_by("user__email")

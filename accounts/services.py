@@ -1,0 +1,87 @@
+"""Writes of users, memberships and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiToken, Membership, User
+from tenants.errors import Conflict, NotFound, Unprocessable, Violation
+from tenants.models import Tenant
+
+TOKEN_PREFIX = "avy_"
+MAX_TOKEN_DAYS = 3650
+
+
+def token_hash(raw: str) -> str:
+    """SHA-256 of the token. Tokens carry 256 random bits, so no salt or slow hash is needed."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def user_create(
+    *, email: str, password: str | None, is_superuser: bool = False, name: str = ""
+) -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    if is_superuser:
+        return User.objects.create_superuser(email=email, password=password, first_name=name)
+    return User.objects.create_user(email=email, password=password, first_name=name)
+
+
+def membership_add(*, tenant: Tenant, user: User) -> Membership:
+    membership, _ = Membership.objects.for_tenant(tenant).get_or_create(user=user)
+    return membership
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    raw: str  # shown once, never stored
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, expires_in_days: int | None) -> IssuedToken:
+    name = name.strip()
+    problems = []
+    if not name or len(name) > 100:
+        problems.append(Violation(path="name", message="a name of 1 to 100 characters is required"))
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        problems.append(
+            Violation(
+                path="expires_in_days",
+                message=f"must be between 1 and {MAX_TOKEN_DAYS} days, got {expires_in_days}",
+            )
+        )
+    if problems:
+        raise Unprocessable("invalid API token", violations=problems)
+    if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        raise Conflict(f"you already have an active token named '{name}'", field="name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:12], token_hash=token_hash(raw), expires_at=expires_at
+    )
+    return IssuedToken(token=token, raw=raw)
+
+
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(user=user, pk=token_id, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotFound("API token not found")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record use, at most once a minute: a busy script must not write on every request."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

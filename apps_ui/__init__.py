@@ -1,0 +1,1 @@
+"""User-facing Apps in front of flows (built by the Apps issue)."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AppsUiConfig(AppConfig):
+    name = "apps_ui"
+    verbose_name = "Apps"

@@ -1,0 +1,1 @@
+"""Executions: runs of flows, task runs and logs (the execution engine issue fills this in)."""

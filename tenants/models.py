@@ -1,0 +1,124 @@
+"""Tenant, Namespace, and the base classes that make every tenant-owned query name its tenant."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn, Self
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from tenants.errors import TenantScopeError
+
+TENANT_SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
+
+
+class Tenant(models.Model):
+    """An isolated organisation. Its slug is the `{tenant}` of every URL."""
+
+    slug = models.SlugField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(TENANT_SLUG_PATTERN, "lower-case letters, digits, - and _")],
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class TenantQuerySet(models.QuerySet):
+    """A queryset that remembers its tenant, so `create()` cannot put a row elsewhere."""
+
+    _tenant: Tenant | None = None
+
+    def _clone(self) -> Self:
+        clone = super()._clone()
+        clone._tenant = self._tenant
+        return clone
+
+    def create(self, **kwargs: Any) -> Any:
+        if self._tenant is not None:
+            given = kwargs.get("tenant")
+            if given is not None and given.pk != self._tenant.pk:
+                raise TenantScopeError("create() names another tenant than for_tenant()")
+            kwargs["tenant"] = self._tenant
+        return super().create(**kwargs)
+
+
+class TenantScopedManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """`Model.objects`: fails closed. Every read starts with `.for_tenant(tenant)`."""
+
+    def get_queryset(self) -> NoReturn:
+        raise TenantScopeError(
+            f"{self.model.__name__}.objects needs .for_tenant(tenant); "
+            "all_tenants is for admin and sweepers only"
+        )
+
+    def for_tenant(self, tenant: Tenant) -> TenantQuerySet:
+        queryset = super().get_queryset().filter(tenant=tenant)
+        queryset._tenant = tenant
+        return queryset
+
+    def for_tenant_id(self, tenant_id: int) -> TenantQuerySet:
+        """For Celery tasks, whose messages carry ids only."""
+        return self.for_tenant(Tenant.objects.get(pk=tenant_id))
+
+
+class TenantOwned(models.Model):
+    """Base of every tenant-owned table: a tenant column and the fail-closed manager."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantScopedManager()
+    all_tenants = models.Manager()  # admin, migrations and sweepers only; review greps for it
+
+    class Meta:
+        abstract = True
+        default_manager_name = "all_tenants"  # related managers and the admin keep working
+
+
+class Namespace(TenantOwned):
+    """A dot-separated namespace (`company.team.data`) of one tenant.
+
+    Created when a flow is saved into it (with its ancestors, so the tree is complete) or by
+    hand with a description and variables.
+    """
+
+    name = models.CharField(
+        max_length=150,
+        validators=[RegexValidator(NAMESPACE_PATTERN, "lower-case letters, digits, ., - and _")],
+    )
+    description = models.TextField(blank=True, default="")
+    variables = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="namespace_unique_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".")
+
+    @property
+    def parent_name(self) -> str | None:
+        return self.name.rpartition(".")[0] or None
+
+
+def namespace_ancestors(name: str) -> list[str]:
+    """`a.b.c` → `["a", "a.b", "a.b.c"]`."""
+    parts = name.split(".")
+    return [".".join(parts[: index + 1]) for index in range(len(parts))]
