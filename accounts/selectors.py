@@ -31,3 +31,7 @@ def api_token_find_active(*, raw: str) -> ApiToken | None:
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.for_tenant(tenant).select_related("user").order_by("user__email")
+
+
+def user_find_by_email(*, email: str) -> User | None:
+    return User.objects.filter(email=email.strip().lower(), is_active=True).first()

@@ -85,3 +85,20 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def api_token_purge(*, older_than: timedelta) -> int:
+    """Delete tokens revoked or expired more than `older_than` ago (they can never work again)."""
+    cutoff = timezone.now() - older_than
+    dead = ApiToken.objects.filter(revoked_at__lt=cutoff) | ApiToken.objects.filter(
+        expires_at__lt=cutoff
+    )
+    deleted, _ = dead.delete()
+    return deleted
+
+
+def session_purge_expired() -> int:
+    from django.contrib.sessions.models import Session
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from accounts.views import home
 from config.api_errors import api_not_found
 
 api_v1_tenant = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/<slug:tenant>/", include(api_v1_tenant)),
     path("api/<path:rest>", api_not_found),
     path("django-admin/", admin.site.urls),
+    path("", home, name="home"),
     path("", include("accounts.urls")),
     path("ui/<slug:tenant>/", include("tenants.urls")),
     path("ui/<slug:tenant>/flows/", include("flows.urls")),

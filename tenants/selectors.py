@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, User
 from tenants.errors import NotFound
@@ -47,3 +47,20 @@ def namespace_get(*, tenant: Tenant, name: str) -> Namespace:
     if namespace is None:
         raise NotFound(f"Namespace '{name}' not found")
     return namespace
+
+
+def namespace_list_with_counts(*, tenant: Tenant, query: str = "") -> QuerySet[Namespace]:
+    """Namespaces with the number of their (non-deleted) flows, for the namespaces page."""
+    return namespace_list(tenant=tenant, query=query).annotate(
+        flow_count=Count("flows", filter=Q(flows__deleted=False))
+    )
+
+
+def namespace_children(*, tenant: Tenant, name: str) -> QuerySet[Namespace]:
+    """Direct and indirect children of `name` (`a.b` → `a.b.c`, `a.b.c.d`)."""
+    return namespace_list(tenant=tenant).filter(name__startswith=name + ".")
+
+
+def tenant_find(*, slug: str) -> Tenant | None:
+    """A tenant by slug, with no membership check: for commands and the superadmin only."""
+    return Tenant.objects.filter(slug=slug).first()

@@ -1,0 +1,36 @@
+"""`manage.py scheduler`: the scheduler process. Runs periodic jobs and hands work to the
+workers through the broker; Schedule triggers join it in the triggers issue."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from config.celery import ensure_broker_folders
+from executions.periodic import PeriodicJob, SchedulerLoop
+from executions.tasks import housekeeping
+
+HOUR = 3600.0
+
+
+class Command(BaseCommand):
+    help = "Run the scheduler in the foreground until Ctrl-C or SIGTERM."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tick", type=float, default=1.0, help="seconds between checks")
+        parser.add_argument("--once", action="store_true", help="run due jobs once and exit")
+
+    def handle(self, *args: object, tick: float, once: bool, **options: object) -> None:
+        logging.getLogger("aviary").setLevel(logging.INFO)
+        ensure_broker_folders()
+        loop = SchedulerLoop(
+            [PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay())], tick=tick
+        )
+        if once:
+            ran = loop.run_once()
+            self.stdout.write(f"ran: {', '.join(ran) or 'nothing'}")
+            return
+        loop.install_signal_handlers()
+        self.stdout.write("Scheduler running (Ctrl-C to stop)")
+        loop.run_forever()

@@ -1,0 +1,17 @@
+"""Admin UI pages of flows: `/ui/{tenant}/flows/...`."""
+
+from django.urls import path
+
+from flows import views
+
+app_name = "flows"
+
+urlpatterns = [
+    path("", views.flow_list, name="list"),
+    path("new", views.flow_new, name="new"),
+    path("import", views.flow_import, name="import"),
+    path("export", views.flow_export, name="export"),
+    path("<str:namespace>/<str:flow_id>", views.flow_detail, name="detail"),
+    path("<str:namespace>/<str:flow_id>/revisions", views.flow_revisions, name="revisions"),
+    path("<str:namespace>/<str:flow_id>/delete", views.flow_delete, name="delete"),
+]

@@ -1,0 +1,15 @@
+"""Admin UI pages of one tenant: `/ui/{tenant}/...`."""
+
+from django.urls import path
+
+from tenants import views
+
+app_name = "tenants"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("namespaces/", views.namespace_list, name="namespaces"),
+    path("namespaces/new", views.namespace_new, name="namespace_new"),
+    path("namespaces/<str:name>", views.namespace_detail, name="namespace_detail"),
+    path("admin/", views.administration, name="administration"),
+]

@@ -1,0 +1,94 @@
+"""Shared fixtures: two tenants (acme with alice and bob, globex with mallory), API clients.
+
+Tests run on the real PostgreSQL (config.settings_test); `make test` starts it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import api_token_create, membership_add, user_create
+from tenants.models import Tenant
+from tenants.services import tenant_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def flow_yaml(flow_id: str = "hello", namespace: str = "company.team", extra: str = "") -> str:
+    """A small valid flow; `extra` is appended at the top level (already indented YAML)."""
+    source = textwrap.dedent(
+        f"""\
+        id: {flow_id}
+        namespace: {namespace}
+        tasks:
+          - id: log
+            type: io.kestra.plugin.core.log.Log
+            message: Hello
+        """
+    )
+    return source + textwrap.dedent(extra)
+
+
+@pytest.fixture
+def acme(db) -> Tenant:
+    return tenant_create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def globex(db) -> Tenant:
+    return tenant_create(slug="globex", name="Globex")
+
+
+def _member(email: str, *tenants: Tenant) -> User:
+    user = user_create(email=email, password=PASSWORD)
+    for tenant in tenants:
+        membership_add(tenant=tenant, user=user)
+    return user
+
+
+@pytest.fixture
+def alice(acme) -> User:
+    return _member("alice@acme.test", acme)
+
+
+@pytest.fixture
+def bob(acme) -> User:
+    return _member("bob@acme.test", acme)
+
+
+@pytest.fixture
+def mallory(globex) -> User:
+    return _member("mallory@globex.test", globex)
+
+
+@pytest.fixture
+def api_for() -> Callable[[User], APIClient]:
+    """An API client that authenticates as `user` with a real Bearer token."""
+
+    def make(user: User) -> APIClient:
+        issued = api_token_create(user=user, name=f"test-{user.pk}", expires_in_days=1)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice_api(api_for, alice) -> APIClient:
+    return api_for(alice)
+
+
+@pytest.fixture
+def mallory_api(api_for, mallory) -> APIClient:
+    return api_for(mallory)
+
+
+def post_yaml(client: APIClient, url: str, source: str | bytes, method: str = "post"):
+    body = source.encode() if isinstance(source, str) else source
+    return getattr(client, method)(url, data=body, content_type="application/x-yaml")
