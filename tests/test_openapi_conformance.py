@@ -1,0 +1,55 @@
+"""Schemathesis against the project's own OpenAPI document: the flows and namespaces API
+must never answer 500 nor break its own response schema, whatever the input."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from accounts.services import api_token_create
+from flows.services import flow_create
+from tests.conftest import flow_yaml
+
+schemathesis.serializer.alias("application/x-yaml", "application/yaml")
+
+
+@pytest.fixture
+def api_schema(db):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def acme_token(acme, alice) -> str:
+    flow_create(tenant=acme, user=alice, source=flow_yaml())
+    return api_token_create(user=alice, name="schemathesis", expires_in_days=1).raw
+
+
+@schema.include(path_regex=r"/(flows|namespaces|plugins)").parametrize()
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_it_never_answers_500_or_breaks_its_schema(case, acme_token):
+    if "tenant" in (case.path_parameters or {}):
+        case.path_parameters["tenant"] = "acme"  # a real tenant, so requests reach the views
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {acme_token}"},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
