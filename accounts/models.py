@@ -61,9 +61,7 @@ class Membership(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant_id}"

@@ -14,7 +14,7 @@ from accounts.models import ApiToken, Membership, User
 from tenants.errors import Conflict, NotFound, Unprocessable, Violation
 from tenants.models import Tenant
 
-TOKEN_PREFIX = "avy_"
+TOKEN_PREFIX = "avy_"  # noqa: S105 - a public prefix, not a secret
 MAX_TOKEN_DAYS = 3650
 
 

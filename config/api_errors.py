@@ -1,4 +1,5 @@
-"""One shape for every API error: `{"message", "code", "errors": [{path, line, column, message}]}`."""
+"""One shape for every API error:
+`{"message", "code", "errors": [{path, line, column, message}]}`."""
 
 from __future__ import annotations
 
@@ -76,6 +77,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(error_body(str(detail), str(code)), status=exc.status_code, headers=headers)
 
 
-def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """A 404 for an unknown /api/ path, in the API's error shape."""
     return JsonResponse(error_body(f"no API route for {request.path}", "not_found"), status=404)

@@ -32,4 +32,6 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         422: "Invalid content; `errors` lists every problem",
     }
     wanted = sorted({400, 401, 404, 405, 415, *statuses})
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted
+    }

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+
 from accounts.services import api_token_purge, session_purge_expired
 
 log = logging.getLogger("aviary.worker")

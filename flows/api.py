@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 from django.conf import settings
@@ -18,12 +16,12 @@ from rest_framework.response import Response
 from config.api_schema import error_responses
 from flows import selectors, services
 from flows.archive import import_files
-from flows.parsers import YAML_PARSERS, decode_source, max_source_bytes
+from flows.parsers import YAML_PARSERS, yaml_body
 from flows.spec import validate_flow_source
 from flows.spec.yaml_loader import split_documents
 from flows.tasktypes import registry
 from tenants.api_base import TenantApi
-from tenants.errors import PayloadTooLarge, Unprocessable, Violation
+from tenants.errors import Unprocessable, Violation
 
 YAML_BODY = {"application/x-yaml": OpenApiTypes.STR}
 
@@ -112,7 +110,9 @@ class FlowCreateApi(TenantApi):
         tags=["Flows"],
     )
     def post(self, request: Request, tenant: str) -> Response:
-        flow = services.flow_create(tenant=self.tenant, user=request.user, source=request.data)
+        flow = services.flow_create(
+            tenant=self.tenant, user=request.user, source=yaml_body(request)
+        )
         return Response(selectors.flow_as_json(flow, source=True))
 
 
@@ -142,7 +142,7 @@ class FlowDetailApi(TenantApi):
             user=request.user,
             namespace=namespace,
             flow_id=flow_id,
-            source=request.data,
+            source=yaml_body(request),
         )
         return Response(selectors.flow_as_json(flow, source=True))
 
@@ -211,7 +211,7 @@ class ValidationResultSerializer(serializers.Serializer):
     namespace = serializers.CharField(allow_null=True)
     constraints = serializers.CharField(allow_null=True)
     outdated = serializers.BooleanField()
-    deprecationPaths = serializers.ListField(child=serializers.CharField())  # noqa: N815
+    deprecationPaths = serializers.ListField(child=serializers.CharField())
     violations = serializers.ListField(child=serializers.DictField())
     warnings = serializers.ListField(child=serializers.DictField())
 
@@ -229,7 +229,8 @@ class FlowValidateApi(TenantApi):
     )
     def post(self, request: Request, tenant: str) -> Response:
         results = []
-        for index, document in enumerate(split_documents(request.data) or [request.data]):
+        body = yaml_body(request)
+        for index, document in enumerate(split_documents(body) or [body]):
             checked = validate_flow_source(document)
             violations = [v.as_dict() for v in checked.violations]
             results.append(
@@ -260,7 +261,9 @@ class FlowExportApi(TenantApi):
     def get(self, request: Request, tenant: str) -> HttpResponse:
         query = search_query(request)
         flows = selectors.flow_search(tenant=self.tenant, query=query.to_query())
-        response = HttpResponse(selectors.flow_export_zip(flows=flows), content_type="application/zip")
+        response = HttpResponse(
+            selectors.flow_export_zip(flows=flows), content_type="application/zip"
+        )
         response["Content-Disposition"] = 'attachment; filename="flows.zip"'
         return response
 

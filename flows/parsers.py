@@ -59,3 +59,10 @@ class TextYamlParser(YamlTextParser):
 
 
 YAML_PARSERS = [YamlTextParser, YamlAliasParser, TextYamlParser]
+
+
+def yaml_body(request: Any) -> str:
+    """The YAML text of a request. An empty body reaches DRF as `{}`, which is an empty flow
+    (and a clear 422 from validation), not a crash."""
+    data = request.data
+    return data if isinstance(data, str) else ""

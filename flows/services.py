@@ -40,18 +40,24 @@ def flow_update(
     mismatches = []
     if parsed.flow_id != flow_id:
         mismatches.append(
-            Violation(path="id", message=f"Illegal flow id update: '{flow_id}' → '{parsed.flow_id}'",
-                      line=_line(parsed, "id"))
+            Violation(
+                path="id",
+                message=f"Illegal flow id update: '{flow_id}' → '{parsed.flow_id}'",
+                line=_line(parsed, "id"),
+            )
         )
     if parsed.namespace != namespace:
         mismatches.append(
-            Violation(path="namespace",
-                      message=f"Illegal namespace update: '{namespace}' → '{parsed.namespace}'",
-                      line=_line(parsed, "namespace"))
+            Violation(
+                path="namespace",
+                message=f"Illegal namespace update: '{namespace}' → '{parsed.namespace}'",
+                line=_line(parsed, "namespace"),
+            )
         )
     if mismatches:
-        raise Unprocessable("the flow id and namespace in the URL and in the YAML differ",
-                            violations=mismatches)
+        raise Unprocessable(
+            "the flow id and namespace in the URL and in the YAML differ", violations=mismatches
+        )
     if flow.source == source:
         return flow
     return _revision_append(tenant=tenant, flow=flow, parsed=parsed, user=user)
@@ -92,10 +98,12 @@ def flow_import(*, tenant: Tenant, user: User | None, files: list[ImportedFile])
             continue
         key = (parsed.namespace or "", parsed.flow_id or "")
         if key in seen:
-            violations.append(Violation(
-                path=file.name,
-                message=f"flow {key[0]}.{key[1]} is also in {seen[key]}",
-            ))
+            violations.append(
+                Violation(
+                    path=file.name,
+                    message=f"flow {key[0]}.{key[1]} is also in {seen[key]}",
+                )
+            )
         seen[key] = file.name
         parsed_files.append((file, parsed))
     if violations:
@@ -107,9 +115,7 @@ def flow_import(*, tenant: Tenant, user: User | None, files: list[ImportedFile])
     flows = Flow.objects.for_tenant(tenant)
     for file, parsed in parsed_files:
         namespace = namespace_ensure(tenant=tenant, name=parsed.namespace or "")
-        flow = flows.select_for_update().filter(
-            namespace=namespace, flow_id=parsed.flow_id
-        ).first()
+        flow = flows.select_for_update().filter(namespace=namespace, flow_id=parsed.flow_id).first()
         if flow is None:
             flow = flows.create(namespace=namespace, flow_id=parsed.flow_id, revision=0)
         elif flow.source == file.source and not flow.deleted:
@@ -163,7 +169,11 @@ def _line(parsed: FlowValidation, path: str) -> int | None:
 
 def _prefixed(name: str, violations: list[Violation]) -> list[Violation]:
     return [
-        Violation(path=f"{name}:{v.path}" if v.path else name, message=v.message, line=v.line,
-                  column=v.column)
+        Violation(
+            path=f"{name}:{v.path}" if v.path else name,
+            message=v.message,
+            line=v.line,
+            column=v.column,
+        )
         for v in violations
     ]

@@ -56,7 +56,7 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 def flow_new(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
     namespace = request.GET.get("namespace", "company.team")[:150]
-    source = request.POST.get("source") or NEW_FLOW_TEMPLATE.format(
+    source = _posted_source(request) or NEW_FLOW_TEMPLATE.format(
         flow_id="my-flow", namespace=namespace
     )
     error = None
@@ -80,7 +80,7 @@ def flow_detail(request: HttpRequest, namespace: str, flow_id: str) -> HttpRespo
     source = flow.source
     error = None
     if request.method == "POST":
-        source = request.POST.get("source", "")
+        source = _posted_source(request)
         try:
             saved = services.flow_update(
                 tenant=tenant,
@@ -136,7 +136,9 @@ def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpRe
 @require_POST
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    flow = services.flow_delete(tenant=tenant, user=request.user, namespace=namespace, flow_id=flow_id)  # type: ignore[arg-type]
+    flow = services.flow_delete(
+        tenant=tenant, user=request.user, namespace=namespace, flow_id=flow_id
+    )  # type: ignore[arg-type]
     messages.success(request, f"Flow {flow} deleted.")
     return redirect("flows:list", tenant=tenant.slug)
 
@@ -181,6 +183,12 @@ def _redirect_to(flow: object) -> HttpResponse:
         namespace=flow.namespace.name,  # type: ignore[attr-defined]
         flow_id=flow.flow_id,  # type: ignore[attr-defined]
     )
+
+
+def _posted_source(request: HttpRequest) -> str:
+    """The editor's YAML. Browsers send a textarea's line breaks as CRLF (HTML spec); the
+    user typed LF, so that is what is stored."""
+    return request.POST.get("source", "").replace("\r\n", "\n")
 
 
 def _without_page(params: QueryDict) -> str:

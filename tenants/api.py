@@ -46,7 +46,9 @@ class NamespaceSearchQuerySerializer(serializers.Serializer):
     size = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=25)
 
 
-class NamespaceListApi(TenantApi):
+class NamespaceSearchApi(TenantApi):
+    """`GET /namespaces/search` (Kestra's path); `GET /namespaces` answers the same."""
+
     @extend_schema(
         operation_id="namespace_search",
         parameters=[NamespaceSearchQuerySerializer],
@@ -65,6 +67,17 @@ class NamespaceListApi(TenantApi):
                 "total": namespaces.count(),
             }
         )
+
+
+class NamespaceListApi(TenantApi):
+    @extend_schema(
+        operation_id="namespace_list",
+        parameters=[NamespaceSearchQuerySerializer],
+        responses={200: NamespaceSearchOutputSerializer, **error_responses(422)},
+        tags=["Namespaces"],
+    )
+    def get(self, request: Request, tenant: str) -> Response:
+        return NamespaceSearchApi.get(self, request, tenant)  # type: ignore[arg-type]
 
     @extend_schema(
         operation_id="namespace_create",

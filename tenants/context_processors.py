@@ -41,7 +41,11 @@ def tenant_navigation(request: HttpRequest) -> dict[str, object]:
         for label, url_name, key in SIDEBAR
     ]
     switcher = [
-        {"slug": t.slug, "name": t.name, "url": reverse("tenants:dashboard", kwargs={"tenant": t.slug})}
+        {
+            "slug": t.slug,
+            "name": t.name,
+            "url": reverse("tenants:dashboard", kwargs={"tenant": t.slug}),
+        }
         for t in choices
     ]
     return {"current_tenant": tenant, "sidebar": items, "tenant_choices": switcher}

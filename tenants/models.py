@@ -77,7 +77,8 @@ class TenantOwned(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
 
     objects = TenantScopedManager()
-    all_tenants = models.Manager()  # admin, migrations and sweepers only; review greps for it
+    # admin, migrations and sweepers only; review greps for it
+    all_tenants = models.Manager()  # noqa: DJ012 - the second manager, not a field
 
     class Meta:
         abstract = True

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import member_list, user_find_by_email
 from accounts.services import membership_add
-from flows.selectors import flow_list, flow_search, FlowQuery
+from flows.selectors import FlowQuery, flow_list, flow_search
 from tenants import selectors, services
 from tenants.errors import AviaryError
 from tenants.forms import MemberAddForm, NamespaceEditForm, NamespaceForm, TenantForm
@@ -59,7 +59,9 @@ def namespace_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Namespace {namespace.name} created.")
                 return redirect(
-                    "tenants:namespace_detail", tenant=request.tenant.slug, name=namespace.name  # type: ignore[attr-defined]
+                    "tenants:namespace_detail",
+                    tenant=request.tenant.slug,
+                    name=namespace.name,  # type: ignore[attr-defined]
                 )
         else:
             status = 422
@@ -113,7 +115,9 @@ def administration(request: HttpRequest) -> HttpResponse:
         "members": member_list(tenant=tenant),
         "member_form": member_form,
         "tenant_form": tenant_form,
-        "tenants": selectors.tenant_list_for_user(user=request.user) if request.user.is_superuser else [],
+        "tenants": selectors.tenant_list_for_user(user=request.user)
+        if request.user.is_superuser
+        else [],
     }
     return render(request, "tenants/administration.html", context, status=status)
 
@@ -134,7 +138,9 @@ def _create_tenant(request: HttpRequest, form: TenantForm) -> int:
     if not form.is_valid():
         return 422
     try:
-        tenant = services.tenant_create(slug=form.cleaned_data["slug"], name=form.cleaned_data["name"])
+        tenant = services.tenant_create(
+            slug=form.cleaned_data["slug"], name=form.cleaned_data["name"]
+        )
     except AviaryError as error:
         form.add_error("slug", error.message)
         return error.status

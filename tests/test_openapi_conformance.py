@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -20,12 +22,19 @@ from tests.conftest import flow_yaml
 schemathesis.serializer.alias("application/x-yaml", "application/yaml")
 
 
-@pytest.fixture
-def api_schema(db):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+# The document is read from the app itself (no database needed for it).
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(db):
+    """Requests go through the WSGI app in this process, inside the test's transaction: keep
+    Django from closing the connection after each request, as its own test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -13,8 +13,12 @@ from executions.periodic import PeriodicJob, SchedulerLoop
 
 def test_it_runs_due_jobs_on_their_interval():
     calls = []
-    loop = SchedulerLoop([PeriodicJob("a", 10, lambda: calls.append("a")),
-                          PeriodicJob("b", 1, lambda: calls.append("b"))])
+    loop = SchedulerLoop(
+        [
+            PeriodicJob("a", 10, lambda: calls.append("a")),
+            PeriodicJob("b", 1, lambda: calls.append("b")),
+        ]
+    )
     assert loop.run_once(now=100) == ["a", "b"]
     assert loop.run_once(now=105) == ["b"]
     assert loop.run_once(now=110) == ["a", "b"]
@@ -26,7 +30,9 @@ def test_it_keeps_going_when_a_job_fails():
         raise RuntimeError("boom")
 
     ran = []
-    loop = SchedulerLoop([PeriodicJob("broken", 1, broken), PeriodicJob("ok", 1, lambda: ran.append(1))])
+    loop = SchedulerLoop(
+        [PeriodicJob("broken", 1, broken), PeriodicJob("ok", 1, lambda: ran.append(1))]
+    )
     assert loop.run_once(now=1) == ["broken", "ok"]
     assert ran == [1]
 

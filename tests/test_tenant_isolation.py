@@ -63,7 +63,9 @@ def acme_flow(acme, alice):
 
 def _snapshot(tenant) -> tuple:
     return (
-        sorted(Flow.objects.for_tenant(tenant).values_list("flow_id", "revision", "deleted", "source")),
+        sorted(
+            Flow.objects.for_tenant(tenant).values_list("flow_id", "revision", "deleted", "source")
+        ),
         FlowRevision.objects.for_tenant(tenant).count(),
         sorted(Namespace.objects.for_tenant(tenant).values_list("name", "description")),
     )

@@ -7,84 +7,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Flow',
+            name="Flow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('flow_id', models.CharField(max_length=100)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('source', models.TextField()),
-                ('spec', models.JSONField(default=dict)),
-                ('description', models.TextField(blank=True, default='')),
-                ('disabled', models.BooleanField(default=False)),
-                ('deleted', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('namespace', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='flows', to='tenants.namespace')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("flow_id", models.CharField(max_length=100)),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("source", models.TextField()),
+                ("spec", models.JSONField(default=dict)),
+                ("description", models.TextField(blank=True, default="")),
+                ("disabled", models.BooleanField(default=False)),
+                ("deleted", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "namespace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="flows",
+                        to="tenants.namespace",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['namespace__name', 'flow_id'],
+                "ordering": ["namespace__name", "flow_id"],
             },
             managers=[
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='FlowLabel',
+            name="FlowLabel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255)),
-                ('value', models.CharField(max_length=1000)),
-                ('flow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='label_rows', to='flows.flow')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=255)),
+                ("value", models.CharField(max_length=1000)),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="label_rows",
+                        to="flows.flow",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             managers=[
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='FlowRevision',
+            name="FlowRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveIntegerField()),
-                ('source', models.TextField()),
-                ('deleted', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('flow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='flows.flow')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField()),
+                ("source", models.TextField()),
+                ("deleted", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="flows.flow",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['flow', 'revision'],
+                "ordering": ["flow", "revision"],
             },
             managers=[
-                ('all_tenants', django.db.models.manager.Manager()),
+                ("all_tenants", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddIndex(
-            model_name='flow',
-            index=models.Index(fields=['tenant', 'deleted', 'flow_id'], name='flows_flow_tenant__6e6830_idx'),
+            model_name="flow",
+            index=models.Index(
+                fields=["tenant", "deleted", "flow_id"], name="flows_flow_tenant__6e6830_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flow',
-            constraint=models.UniqueConstraint(fields=('tenant', 'namespace', 'flow_id'), name='flow_unique_per_namespace'),
+            model_name="flow",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "namespace", "flow_id"), name="flow_unique_per_namespace"
+            ),
         ),
         migrations.AddIndex(
-            model_name='flowlabel',
-            index=models.Index(fields=['tenant', 'key', 'value'], name='flows_flowl_tenant__781266_idx'),
+            model_name="flowlabel",
+            index=models.Index(
+                fields=["tenant", "key", "value"], name="flows_flowl_tenant__781266_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flowrevision',
-            constraint=models.UniqueConstraint(fields=('flow', 'revision'), name='flow_revision_unique'),
+            model_name="flowrevision",
+            constraint=models.UniqueConstraint(
+                fields=("flow", "revision"), name="flow_revision_unique"
+            ),
         ),
     ]

@@ -33,8 +33,7 @@ class FlowValidation:
     warnings: list[Violation]
     flow_id: str | None
     namespace: str | None
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False,
-                                                  compare=False)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -63,10 +62,10 @@ def validate_flow_source(source: str) -> FlowValidation:
     data = loaded.data
     if not isinstance(data, dict):
         what = "an empty document" if data is None else type_name(data)
-        report.error("", f"A flow must be a YAML mapping with id, namespace and tasks, "
-                         f"got {what}")
-        return FlowValidation(source, None, _sorted(report.violations), [], None, None,
-                              loaded.positions)
+        report.error("", f"A flow must be a YAML mapping with id, namespace and tasks, got {what}")
+        return FlowValidation(
+            source, None, _sorted(report.violations), [], None, None, loaded.positions
+        )
     FlowChecker(data, report).run()
     flow_id, namespace = data.get("id"), data.get("namespace")
     return FlowValidation(
@@ -86,8 +85,9 @@ def parse_flow(source: str) -> FlowValidation:
     if result.violations:
         first, count = result.violations[0], len(result.violations)
         more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-        raise FlowSpecError(f"Invalid flow: {first}{more}", field=first.path or None,
-                            violations=result.violations)
+        raise FlowSpecError(
+            f"Invalid flow: {first}{more}", field=first.path or None, violations=result.violations
+        )
     return result
 
 
@@ -98,12 +98,12 @@ def flow_labels(data: dict[str, Any] | None) -> list[dict[str, str]]:
     if isinstance(labels, dict):
         pairs = list(labels.items())
     elif isinstance(labels, list):
-        pairs = [(item.get("key"), item.get("value")) for item in labels
-                 if isinstance(item, dict)]
+        pairs = [(item.get("key"), item.get("value")) for item in labels if isinstance(item, dict)]
     else:
         return []
-    return [{"key": str(key), "value": _label_text(value)} for key, value in pairs
-            if key is not None]
+    return [
+        {"key": str(key), "value": _label_text(value)} for key, value in pairs if key is not None
+    ]
 
 
 def _label_text(value: Any) -> str:

@@ -36,7 +36,9 @@ def parse_duration(text: str) -> timedelta:
     if t_part is not None and hours is None and minutes is None and seconds is None:
         raise ValueError(f"'{text}' is not an ISO-8601 duration such as PT10S or P1DT2H")
     total = timedelta(
-        days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0),
+        days=int(days or 0),
+        hours=int(hours or 0),
+        minutes=int(minutes or 0),
         seconds=int(seconds or 0),
     )
     if fraction:
@@ -90,7 +92,7 @@ def is_offset_time(value: Any) -> bool:
     match = _TIME.match(value)
     if match is None or not _time_in_range(match):
         return False
-    rest = value[match.end():]
+    rest = value[match.end() :]
     return not rest or _OFFSET.fullmatch(rest) is not None
 
 

@@ -20,8 +20,7 @@ from flows.tasktypes.common import INPUT_TYPES
 _ID = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _EMAIL = re.compile(r"^$|^[a-zA-Z0-9_!#$%&'*+/=?`{|}~^.-]+@[a-zA-Z0-9.-]+$")
 _INTEGER_TEXT = re.compile(r"[-+]?[0-9]+")
-_COMMON = ("id", "name", "type", "description", "dependsOn", "required", "defaults",
-           "displayName")
+_COMMON = ("id", "name", "type", "description", "dependsOn", "required", "defaults", "displayName")
 _EXTRA = {
     "STRING": ("validator",),
     "SECRET": ("validator",),
@@ -41,8 +40,10 @@ _BOUND_CHECKS = {
     "DATETIME": (formats.is_instant, "a date-time with a zone such as 2024-12-31T09:30:00Z"),
     "DATE": (formats.is_date, "a date such as 2024-12-31"),
     "TIME": (formats.is_time, "a time such as 09:30:00"),
-    "DURATION": (lambda v: formats.duration_value(v) is not None,
-                 "an ISO-8601 duration such as PT10S"),
+    "DURATION": (
+        lambda v: formats.duration_value(v) is not None,
+        "an ISO-8601 duration such as PT10S",
+    ),
 }
 
 
@@ -77,8 +78,9 @@ def _fits(input_type: str, value: Any) -> str | None:
     if input_type == "FLOAT":
         return None if _is_number(value) or _is_number_text(value) else "a number"
     if input_type in ("BOOLEAN", "BOOL"):
-        ok = isinstance(value, bool) or (isinstance(value, str)
-                                          and value.lower() in ("true", "false"))
+        ok = isinstance(value, bool) or (
+            isinstance(value, str) and value.lower() in ("true", "false")
+        )
         return None if ok else "a boolean"
     if input_type in _BOUND_CHECKS:
         check, wanted = _BOUND_CHECKS[input_type]
@@ -93,8 +95,11 @@ def check_inputs(report: Report, value: Any, path: str) -> None:
     if value is None:
         return
     if not isinstance(value, list):
-        report.error(path, f"Property '{path.rsplit('.', 1)[-1]}' must be a list of inputs, "
-                           f"got {type_name(value)}")
+        report.error(
+            path,
+            f"Property '{path.rsplit('.', 1)[-1]}' must be a list of inputs, "
+            f"got {type_name(value)}",
+        )
         return
     first: dict[str, str] = {}
     depends: dict[str, tuple[str, list[Any]]] = {}
@@ -135,12 +140,13 @@ def _check_id(report: Report, item: dict, path: str) -> Any:
     if input_id is None:
         report.error(key_path(path, "id"), "Missing required property 'id'", at=path)
     elif not isinstance(input_id, str):
-        report.error(key_path(path, field),
-                     f"Input id must be a string, got {type_name(input_id)}")
+        report.error(key_path(path, field), f"Input id must be a string, got {type_name(input_id)}")
     elif not _ID.fullmatch(input_id):
-        report.error(key_path(path, field),
-                     f"Input id '{input_id}' is invalid: it must start with a letter or digit "
-                     "and contain only letters, digits, '.', '_' and '-'")
+        report.error(
+            key_path(path, field),
+            f"Input id '{input_id}' is invalid: it must start with a letter or digit "
+            "and contain only letters, digits, '.', '_' and '-'",
+        )
     return input_id
 
 
@@ -151,29 +157,35 @@ def _check_type(report: Report, item: dict, path: str) -> str | None:
         report.error(type_path, "Missing required property 'type'", at=path)
         return None
     if input_type == "BOOL":
-        report.warn(type_path, "Input type 'BOOL' does not exist in Kestra 0.20; "
-                               "it is read as BOOLEAN")
+        report.warn(
+            type_path, "Input type 'BOOL' does not exist in Kestra 0.20; it is read as BOOLEAN"
+        )
         return "BOOLEAN"
     if not isinstance(input_type, str) or input_type not in INPUT_TYPES:
         close = difflib.get_close_matches(str(input_type).upper(), INPUT_TYPES, n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]}?" if close else ""
-        report.error(type_path, f"Unknown input type '{input_type}'.{hint} "
-                                f"Expected one of {', '.join(INPUT_TYPES)}")
+        report.error(
+            type_path,
+            f"Unknown input type '{input_type}'.{hint} Expected one of {', '.join(INPUT_TYPES)}",
+        )
         return None
     return input_type
 
 
-def _check_properties(report: Report, item: dict, path: str, input_type: str,
-                      input_id: Any) -> None:
+def _check_properties(
+    report: Report, item: dict, path: str, input_type: str, input_id: Any
+) -> None:
     allowed = (*_COMMON, *_EXTRA.get(input_type, ()))
     for key in item:
         if key not in allowed:
-            report.error(key_path(path, key),
-                         f"Unknown property '{key}' for an input of type {input_type}")
+            report.error(
+                key_path(path, key), f"Unknown property '{key}' for an input of type {input_type}"
+            )
 
     def wrong(key: str, wanted: str) -> None:
-        report.error(key_path(path, key), f"Property '{key}' must be {wanted}, "
-                                          f"got {type_name(item[key])}")
+        report.error(
+            key_path(path, key), f"Property '{key}' must be {wanted}, got {type_name(item[key])}"
+        )
 
     for key in ("description", "displayName", "validator", "expression", "extension"):
         if item.get(key) is not None and not isinstance(item[key], str):
@@ -183,13 +195,16 @@ def _check_properties(report: Report, item: dict, path: str, input_type: str,
             wrong(key, "a boolean")
     display = item.get("displayName")
     if isinstance(display, str) and len(display) > 64:
-        report.error(key_path(path, "displayName"),
-                     "Property 'displayName' must be at most 64 characters long")
+        report.error(
+            key_path(path, "displayName"),
+            "Property 'displayName' must be at most 64 characters long",
+        )
     validator = item.get("validator")
     if isinstance(validator, str) and formats.regex_error(validator):
-        report.error(key_path(path, "validator"),
-                     f"Invalid regular expression '{validator}': "
-                     f"{formats.regex_error(validator)}")
+        report.error(
+            key_path(path, "validator"),
+            f"Invalid regular expression '{validator}': {formats.regex_error(validator)}",
+        )
     _check_depends_on(report, item, path)
     _check_choices(report, item, path, input_type)
     _check_item_type(report, item, path, input_type)
@@ -203,15 +218,19 @@ def _check_depends_on(report: Report, item: dict, path: str) -> None:
         return
     dep_path = key_path(path, "dependsOn")
     if not isinstance(dependency, dict):
-        report.error(dep_path, f"Property 'dependsOn' must be a map with 'inputs' and "
-                               f"'condition', got {type_name(dependency)}")
+        report.error(
+            dep_path,
+            f"Property 'dependsOn' must be a map with 'inputs' and "
+            f"'condition', got {type_name(dependency)}",
+        )
         return
     for key in dependency:
         if key not in ("inputs", "condition"):
             report.error(key_path(dep_path, key), f"Unknown property '{key}' in dependsOn")
     inputs = dependency.get("inputs")
-    if inputs is not None and not (isinstance(inputs, list)
-                                   and all(isinstance(i, str) for i in inputs)):
+    if inputs is not None and not (
+        isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)
+    ):
         report.error(key_path(dep_path, "inputs"), "Property 'inputs' must be a list of input ids")
     condition = dependency.get("condition")
     if condition is not None and not isinstance(condition, str):
@@ -223,18 +242,23 @@ def _check_choices(report: Report, item: dict, path: str, input_type: str) -> No
         return
     for key in ("values", "options"):
         values = item.get(key)
-        if values is not None and not (isinstance(values, list)
-                                       and all(isinstance(v, str) for v in values)):
+        if values is not None and not (
+            isinstance(values, list) and all(isinstance(v, str) for v in values)
+        ):
             report.error(key_path(path, key), f"Property '{key}' must be a list of strings")
     if item.get("options") is not None:
         report.warn(key_path(path, "options"), "Input 'options' is deprecated, use 'values'")
         if item.get("values") is not None:
             report.error(key_path(path, "options"), "Set either 'values' or 'options', not both")
-    if (item.get("values") is None and item.get("options") is None
-            and not (input_type != "ENUM" and item.get("expression") is not None)):
+    if (
+        item.get("values") is None
+        and item.get("options") is None
+        and not (input_type != "ENUM" and item.get("expression") is not None)
+    ):
         needs = "'values'" if input_type == "ENUM" else "'values' or an 'expression'"
-        report.error(key_path(path, "values"),
-                     f"An input of type {input_type} needs {needs}", at=path)
+        report.error(
+            key_path(path, "values"), f"An input of type {input_type} needs {needs}", at=path
+        )
 
 
 def _check_item_type(report: Report, item: dict, path: str, input_type: str) -> None:
@@ -243,8 +267,9 @@ def _check_item_type(report: Report, item: dict, path: str, input_type: str) -> 
     item_type = item.get("itemType")
     if item_type is None:
         if input_type == "ARRAY":
-            report.error(key_path(path, "itemType"),
-                         "An input of type ARRAY needs an 'itemType'", at=path)
+            report.error(
+                key_path(path, "itemType"), "An input of type ARRAY needs an 'itemType'", at=path
+            )
         return
     if item_type not in INPUT_TYPES:
         report.error(key_path(path, "itemType"), f"Unknown itemType '{item_type}'")
@@ -262,8 +287,7 @@ def _check_bounds(report: Report, item: dict, path: str, input_type: str) -> Non
             continue
         problem = _fits(input_type, value)
         if problem:
-            report.error(key_path(path, key),
-                         f"Property '{key}' must be {problem}, got {value!r}")
+            report.error(key_path(path, key), f"Property '{key}' must be {problem}, got {value!r}")
     low, high = item.get("min"), item.get("max")
     if _is_number(low) and _is_number(high) and low > high:
         report.error(key_path(path, "min"), f"'min' ({low}) is greater than 'max' ({high})")
@@ -279,8 +303,11 @@ def _check_defaults(report: Report, item: dict, path: str, input_type: str) -> N
         return
     problem = _fits(input_type, value)
     if problem:
-        report.error(default_path, f"Property 'defaults' must be {problem} for an input of type "
-                                   f"{input_type}, got {value!r}")
+        report.error(
+            default_path,
+            f"Property 'defaults' must be {problem} for an input of type "
+            f"{input_type}, got {value!r}",
+        )
         return
     if input_type == "INT" or input_type == "FLOAT":
         number = float(value)
@@ -288,34 +315,43 @@ def _check_defaults(report: Report, item: dict, path: str, input_type: str) -> N
         if (_is_number(low) and number < low) or (_is_number(high) and number > high):
             report.error(default_path, f"Default {value} is outside min/max")
     allowed = item.get("values") or item.get("options")
-    if (input_type in ("ENUM", "SELECT", "MULTISELECT") and isinstance(allowed, list)
-            and not item.get("allowCustomValue")):
+    if (
+        input_type in ("ENUM", "SELECT", "MULTISELECT")
+        and isinstance(allowed, list)
+        and not item.get("allowCustomValue")
+    ):
         chosen = value if isinstance(value, list) else [value]
         for choice in chosen:
             if str(choice) not in [str(a) for a in allowed]:
-                report.error(default_path,
-                             f"Default '{choice}' is not one of the values: "
-                             f"{', '.join(map(str, allowed))}")
+                report.error(
+                    default_path,
+                    f"Default '{choice}' is not one of the values: {', '.join(map(str, allowed))}",
+                )
 
 
-def _check_dependencies(report: Report, first: dict[str, str],
-                        depends: dict[str, tuple[str, list[Any]]]) -> None:
+def _check_dependencies(
+    report: Report, first: dict[str, str], depends: dict[str, tuple[str, list[Any]]]
+) -> None:
     for input_id, (dep_path, names) in depends.items():
         for index, name in enumerate(names):
             if isinstance(name, str) and name not in first:
-                report.error(index_path(key_path(dep_path, "inputs"), index),
-                             f"Input with id '{input_id}' depends on a non-existent input "
-                             f"'{name}'.")
-    graph = {key: [n for n in names if isinstance(n, str) and n in first]
-             for key, (_, names) in depends.items()}
+                report.error(
+                    index_path(key_path(dep_path, "inputs"), index),
+                    f"Input with id '{input_id}' depends on a non-existent input '{name}'.",
+                )
+    graph = {
+        key: [n for n in names if isinstance(n, str) and n in first]
+        for key, (_, names) in depends.items()
+    }
     reported: set[frozenset[str]] = set()
     for start in graph:
         cycle = _find_cycle(start, graph)
         if cycle and frozenset(cycle) not in reported:
             reported.add(frozenset(cycle))
-            report.error(depends[start][0],
-                         f"Cycle dependency detected for input with id '{start}': "
-                         f"[{', '.join(cycle)}]")
+            report.error(
+                depends[start][0],
+                f"Cycle dependency detected for input with id '{start}': [{', '.join(cycle)}]",
+            )
 
 
 def _find_cycle(start: str, graph: dict[str, list[str]]) -> list[str] | None:
@@ -325,7 +361,7 @@ def _find_cycle(start: str, graph: dict[str, list[str]]) -> list[str] | None:
 
     def visit(node: str) -> list[str] | None:
         if node in on_path:
-            return path[path.index(node):]
+            return path[path.index(node) :]
         if node in done:
             return None
         on_path.add(node)

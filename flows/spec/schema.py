@@ -52,8 +52,13 @@ def _string_format(name: str, check: Callable[[Any], bool]) -> None:
     FORMATS.checks(name)(checker)
 
 
-FORMATS.checks("duration")(lambda value: isinstance(value, bool) or formats.is_duration(value)
-                           or not isinstance(value, str | int | float))
+FORMATS.checks("duration")(
+    lambda value: (
+        isinstance(value, bool)
+        or formats.is_duration(value)
+        or not isinstance(value, str | int | float)
+    )
+)
 _string_format("date", formats.is_date)
 _string_format("time", formats.is_time)
 _string_format("offset-time", formats.is_offset_time)
@@ -73,8 +78,13 @@ _FORMAT_MESSAGES = {
     "regex": "must be a valid regular expression",
 }
 _TYPE_NAMES = {
-    "string": "a string", "integer": "an integer", "number": "a number",
-    "boolean": "a boolean", "array": "a list", "object": "a map", "null": "null",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "array": "a list",
+    "object": "a map",
+    "null": "null",
 }
 
 
@@ -140,7 +150,7 @@ def _join(base: str, parts: Iterable[Any]) -> str:
 
 
 def _label(base: str, path: str) -> str:
-    relative = path[len(base):].lstrip(".") if path.startswith(base) else path
+    relative = path[len(base) :].lstrip(".") if path.startswith(base) else path
     return relative or path or "value"
 
 

@@ -29,20 +29,27 @@ class FlowContext:
         self.type_of = type_of
 
 
-def check_labels(report: Report, value: Any, path: str, *, allowed: frozenset = frozenset()
-                 ) -> None:
+def check_labels(
+    report: Report, value: Any, path: str, *, allowed: frozenset = frozenset()
+) -> None:
     """No `system.` label may be set by a user, except those in `allowed`."""
     if isinstance(value, dict):
         entries = [(key_path(path, str(k)), k, v) for k, v in value.items()]
     elif isinstance(value, list):
-        entries = [(index_path(path, i), e.get("key"), e.get("value"))
-                   for i, e in enumerate(value) if isinstance(e, dict)]
+        entries = [
+            (index_path(path, i), e.get("key"), e.get("value"))
+            for i, e in enumerate(value)
+            if isinstance(e, dict)
+        ]
     else:
         return
     for entry_path, key, item in entries:
         if isinstance(key, str) and key.startswith(SYSTEM_PREFIX) and key not in allowed:
-            report.error(entry_path, f"Label key '{key}' is reserved: system labels can only "
-                                     f"be set by Kestra itself (offending label: {key}={item})")
+            report.error(
+                entry_path,
+                f"Label key '{key}' is reserved: system labels can only "
+                f"be set by Kestra itself (offending label: {key}={item})",
+            )
 
 
 def check_retry(report: Report, retry: Any, path: str) -> None:
@@ -56,8 +63,9 @@ def check_retry(report: Report, retry: Any, path: str) -> None:
     def require_less(small: str, big: str) -> None:
         low, high = value(small), value(big)
         if low is not None and high is not None and low >= high:
-            report.error(key_path(path, small),
-                         f"'{small}' must be less than '{big}' but is {retry[small]}")
+            report.error(
+                key_path(path, small), f"'{small}' must be less than '{big}' but is {retry[small]}"
+            )
 
     kind = retry.get("type")
     if kind in ("constant", "exponential"):
@@ -73,8 +81,9 @@ def check_retry(report: Report, retry: Any, path: str) -> None:
 def _switch(report: Report, task: dict, path: str, _flow: FlowContext) -> None:
     cases, defaults = task.get("cases"), task.get("defaults")
     if not cases and not defaults:
-        report.error(key_path(path, "cases"),
-                     "No task defined: neither 'cases' nor 'defaults' has any task")
+        report.error(
+            key_path(path, "cases"), "No task defined: neither 'cases' nor 'defaults' has any task"
+        )
 
 
 def _dag(report: Report, task: dict, path: str, _flow: FlowContext) -> None:
@@ -100,15 +109,19 @@ def _dag(report: Report, task: dict, path: str, _flow: FlowContext) -> None:
             if not isinstance(name, str):
                 continue
             if name not in ids:
-                report.error(index_path(key_path(index_path(base, index), "dependsOn"), position),
-                             f"Not existing task id in dependency: {name}")
+                report.error(
+                    index_path(key_path(index_path(base, index), "dependsOn"), position),
+                    f"Not existing task id in dependency: {name}",
+                )
             elif isinstance(own, str):
                 graph.setdefault(own, []).append(name)
     cycle = _cycle(graph)
     if cycle:
         first = ids.get(cycle[0], 0)
-        report.error(key_path(index_path(base, first), "dependsOn"),
-                     "Cyclic dependency detected: " + ", ".join(cycle))
+        report.error(
+            key_path(index_path(base, first), "dependsOn"),
+            "Cyclic dependency detected: " + ", ".join(cycle),
+        )
 
 
 def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -129,7 +142,7 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
                 stack.append((node, next_index + 1))
                 target = following[next_index]
                 if state.get(target) == 1:
-                    return [*trail[trail.index(target):], target]
+                    return [*trail[trail.index(target) :], target]
                 if not state.get(target):
                     stack.append((target, 0))
             else:
@@ -140,14 +153,21 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 def _subflow(report: Report, task: dict, path: str, flow: FlowContext) -> None:
     namespace, flow_id = task.get("namespace"), task.get("flowId")
-    if (isinstance(namespace, str) and isinstance(flow_id, str)
-            and namespace == flow.namespace and flow_id == flow.flow_id
-            and not formats.is_expression(namespace) and not formats.is_expression(flow_id)):
+    if (
+        isinstance(namespace, str)
+        and isinstance(flow_id, str)
+        and namespace == flow.namespace
+        and flow_id == flow.flow_id
+        and not formats.is_expression(namespace)
+        and not formats.is_expression(flow_id)
+    ):
         known = flow.type_of(task.get("type"))
         kind = known.name.rsplit(".", 1)[-1] if known is not None else "Subflow"
         article = "An" if kind[:1] in "AEIOU" else "A"
-        report.error(key_path(path, "flowId"),
-                     f"{article} {kind} cannot call its own flow ({namespace}.{flow_id})")
+        report.error(
+            key_path(path, "flowId"),
+            f"{article} {kind} cannot call its own flow ({namespace}.{flow_id})",
+        )
     check_labels(report, task.get("labels"), key_path(path, "labels"))
 
 
@@ -161,18 +181,24 @@ def _working_directory(report: Report, task: dict, path: str, flow: FlowContext)
         child_path = index_path(key_path(path, "tasks"), index)
         child_type = flow.type_of(child.get("type"))
         if child_type is not None and (not child_type.runnable or child_type.name in _NOT_RUNNABLE):
-            report.error(key_path(child_path, "type"),
-                         "Only runnable tasks are allowed as children of a WorkingDirectory task")
+            report.error(
+                key_path(child_path, "type"),
+                "Only runnable tasks are allowed as children of a WorkingDirectory task",
+            )
         if child.get("workerGroup") is not None:
-            report.error(key_path(child_path, "workerGroup"),
-                         "Cannot set a Worker Group in any WorkingDirectory sub-tasks, "
-                         "it is only supported at the WorkingDirectory level")
+            report.error(
+                key_path(child_path, "workerGroup"),
+                "Cannot set a Worker Group in any WorkingDirectory sub-tasks, "
+                "it is only supported at the WorkingDirectory level",
+            )
 
 
-_NOT_RUNNABLE = frozenset({
-    "io.kestra.plugin.core.flow.Subflow",
-    "io.kestra.plugin.core.execution.Labels",
-})
+_NOT_RUNNABLE = frozenset(
+    {
+        "io.kestra.plugin.core.flow.Subflow",
+        "io.kestra.plugin.core.execution.Labels",
+    }
+)
 
 
 def _schedule(report: Report, trigger: dict, path: str, _flow: FlowContext) -> None:
@@ -205,12 +231,12 @@ def check_time_window(report: Report, window: Any, path: str) -> None:
     }.get(kind, ())
     for key in forbidden:
         if window.get(key) is not None:
-            report.error(key_path(path, key),
-                         f"Time window of type `{kind}` cannot have '{key}'")
+            report.error(key_path(path, key), f"Time window of type `{kind}` cannot have '{key}'")
     for key in needed:
         if window.get(key) is None:
-            report.error(key_path(path, key), f"Time window of type `{kind}` must have '{key}'",
-                         at=path)
+            report.error(
+                key_path(path, key), f"Time window of type `{kind}` must have '{key}'", at=path
+            )
 
 
 def _flow_trigger(report: Report, trigger: dict, path: str, _flow: FlowContext) -> None:
@@ -239,14 +265,16 @@ def _filter(report: Report, condition: dict, path: str) -> None:
     wants_values = kind in ("IN", "NOT_IN")
     if wants_values:
         if condition.get("values") is None:
-            report.error(key_path(path, "values"), f"`values` cannot be null for type {kind}",
-                         at=path)
+            report.error(
+                key_path(path, "values"), f"`values` cannot be null for type {kind}", at=path
+            )
         if condition.get("value") is not None:
             report.error(key_path(path, "value"), f"`value` must be null for type {kind}")
     else:
         if condition.get("value") is None:
-            report.error(key_path(path, "value"), f"`value` cannot be null for type {kind}",
-                         at=path)
+            report.error(
+                key_path(path, "value"), f"`value` cannot be null for type {kind}", at=path
+            )
         if condition.get("values") is not None:
             report.error(key_path(path, "values"), f"`values` must be null for type {kind}")
 
@@ -258,9 +286,10 @@ def _webhook(report: Report, trigger: dict, path: str, flow: FlowContext) -> Non
     for index, condition in enumerate(conditions):
         kind = flow.type_of(condition.get("type")) if isinstance(condition, dict) else None
         if kind is not None and kind.name.endswith(".MultipleCondition"):
-            report.error(key_path(index_path(key_path(path, "conditions"), index), "type"),
-                         "invalid webhook: conditions of type MultipleCondition are not "
-                         "supported")
+            report.error(
+                key_path(index_path(key_path(path, "conditions"), index), "type"),
+                "invalid webhook: conditions of type MultipleCondition are not supported",
+            )
 
 
 def _multiple_condition(report: Report, condition: dict, path: str, _flow: FlowContext) -> None:

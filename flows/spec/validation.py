@@ -59,15 +59,20 @@ def _sla_branch(kind: str, properties: dict[str, Any], required: str) -> dict[st
     }
     return {
         "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-        "then": {"properties": {**common, **properties}, "required": [required],
-                 "additionalProperties": False},
+        "then": {
+            "properties": {**common, **properties},
+            "required": [required],
+            "additionalProperties": False,
+        },
     }
 
 
 _PLUGIN_DEFAULTS = {
     "type": "array",
-    "items": obj({"type": string(minLength=1), "forced": boolean(), "values": mapping()},
-                 required=("type", "values")),
+    "items": obj(
+        {"type": string(minLength=1), "forced": boolean(), "values": mapping()},
+        required=("type", "values"),
+    ),
 }
 FLOW_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -85,29 +90,36 @@ FLOW_SCHEMA: dict[str, Any] = {
         "triggers": anything(),
         "pluginDefaults": _PLUGIN_DEFAULTS,
         "taskDefaults": _PLUGIN_DEFAULTS,
-        "concurrency": obj({"limit": integer(minimum=1),
-                            "behavior": enum(("QUEUE", "CANCEL", "FAIL"))},
-                           required=("limit",)),
-        "outputs": {"type": "array", "items": obj(
-            {
-                "id": string(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$"),
-                "type": enum(INPUT_TYPES),
-                "value": anything(),
-                "description": string(),
-                "displayName": string(),
-            },
-            required=("id", "type", "value"),
-        )},
+        "concurrency": obj(
+            {"limit": integer(minimum=1), "behavior": enum(("QUEUE", "CANCEL", "FAIL"))},
+            required=("limit",),
+        ),
+        "outputs": {
+            "type": "array",
+            "items": obj(
+                {
+                    "id": string(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$"),
+                    "type": enum(INPUT_TYPES),
+                    "value": anything(),
+                    "description": string(),
+                    "displayName": string(),
+                },
+                required=("id", "type", "value"),
+            ),
+        },
         "retry": RETRY,
-        "sla": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"type": enum(("MAX_DURATION", "EXECUTION_ASSERTION"))},
-            "required": ["id", "type", "behavior"],
-            "allOf": [
-                _sla_branch("MAX_DURATION", {"duration": duration()}, "duration"),
-                _sla_branch("EXECUTION_ASSERTION", {"assert": string(minLength=1)}, "assert"),
-            ],
-        }},
+        "sla": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"type": enum(("MAX_DURATION", "EXECUTION_ASSERTION"))},
+                "required": ["id", "type", "behavior"],
+                "allOf": [
+                    _sla_branch("MAX_DURATION", {"duration": duration()}, "duration"),
+                    _sla_branch("EXECUTION_ASSERTION", {"assert": string(minLength=1)}, "assert"),
+                ],
+            },
+        },
         "disabled": boolean(),
         "deleted": boolean(),
     },
@@ -139,8 +151,7 @@ class FlowChecker:
 
     def run(self) -> None:
         data, report = self.data, self.report
-        report.extend(schema_violations(_FLOW_VALIDATOR, without_nulls(data), "",
-                                        report.position))
+        report.extend(schema_violations(_FLOW_VALIDATOR, without_nulls(data), "", report.position))
         self.check_identity()
         self.check_tasks(data.get("tasks"), "tasks", required=True)
         self.check_tasks(data.get("errors"), "errors")
@@ -153,8 +164,9 @@ class FlowChecker:
         slas = data.get("sla")
         for index, sla in enumerate(slas if isinstance(slas, list) else []):
             if isinstance(sla, dict):
-                check_labels(report, sla.get("labels"), key_path(index_path("sla", index),
-                                                                  "labels"))
+                check_labels(
+                    report, sla.get("labels"), key_path(index_path("sla", index), "labels")
+                )
         if data.get("taskDefaults") is not None:
             report.warn("taskDefaults", "'taskDefaults' is deprecated, use 'pluginDefaults'")
 
@@ -162,16 +174,22 @@ class FlowChecker:
         flow_id, namespace = self.data.get("id"), self.data.get("namespace")
         if isinstance(flow_id, str):
             if not FLOW_ID.fullmatch(flow_id):
-                self.report.error("id", f"Flow id '{flow_id}' is invalid: it must start with a "
-                                        "letter or digit and contain only letters, digits, "
-                                        "'.', '_' and '-'")
+                self.report.error(
+                    "id",
+                    f"Flow id '{flow_id}' is invalid: it must start with a "
+                    "letter or digit and contain only letters, digits, "
+                    "'.', '_' and '-'",
+                )
             elif len(flow_id) > 100:
                 self.report.error("id", "Flow id must be at most 100 characters long")
         if isinstance(namespace, str):
             if not NAMESPACE.fullmatch(namespace):
-                self.report.error("namespace", f"Namespace '{namespace}' is invalid: it must be "
-                                               "lower case, start with a letter or digit and "
-                                               "contain only letters, digits, '.', '_' and '-'")
+                self.report.error(
+                    "namespace",
+                    f"Namespace '{namespace}' is invalid: it must be "
+                    "lower case, start with a letter or digit and "
+                    "contain only letters, digits, '.', '_' and '-'",
+                )
             elif len(namespace) > 150:
                 self.report.error("namespace", "Namespace must be at most 150 characters long")
 
@@ -182,8 +200,9 @@ class FlowChecker:
             return
         name = path.rsplit(".", 1)[-1]
         if not isinstance(value, list):
-            self.report.error(path, f"Property '{name}' must be a list of tasks, "
-                                    f"got {type_name(value)}")
+            self.report.error(
+                path, f"Property '{name}' must be a list of tasks, got {type_name(value)}"
+            )
             return
         if required and not value:
             self.report.error(path, f"Property '{name}' must not be empty")
@@ -192,8 +211,9 @@ class FlowChecker:
 
     def check_task(self, task: Any, path: str) -> None:
         if not isinstance(task, dict):
-            self.report.error(path, f"A task must be a map with an id and a type, "
-                                    f"got {type_name(task)}")
+            self.report.error(
+                path, f"A task must be a map with an id and a type, got {type_name(task)}"
+            )
             return
         self.check_id(task, path, self.task_ids, "Task")
         task_type = self.resolve(task, path, ("task", "flowable"), "task")
@@ -212,13 +232,15 @@ class FlowChecker:
         elif not TASK_ID.fullmatch(item_id):
             self.report.error(id_path, f"{what} id '{item_id}' is invalid: {_ID_RULE}")
         elif item_id in seen:
-            self.report.error(id_path, f"Duplicate {what.lower()} id '{item_id}' (first used on "
-                                       f"line {self.report.line(seen[item_id])})")
+            self.report.error(
+                id_path,
+                f"Duplicate {what.lower()} id '{item_id}' (first used on "
+                f"line {self.report.line(seen[item_id])})",
+            )
         else:
             seen[item_id] = id_path
 
-    def resolve(self, item: dict, path: str, kinds: tuple[str, ...], label: str
-                ) -> TaskType | None:
+    def resolve(self, item: dict, path: str, kinds: tuple[str, ...], label: str) -> TaskType | None:
         """The registered type named by `item['type']`, or None after reporting why not."""
         name = item.get("type")
         type_path = key_path(path, "type")
@@ -226,8 +248,7 @@ class FlowChecker:
             self.report.error(type_path, "Missing required property 'type'", at=path)
             return None
         if not isinstance(name, str):
-            self.report.error(type_path, f"Property 'type' must be a string, "
-                                         f"got {type_name(name)}")
+            self.report.error(type_path, f"Property 'type' must be a string, got {type_name(name)}")
             return None
         task_type = registry.get(name)
         if task_type is None:
@@ -240,21 +261,27 @@ class FlowChecker:
             self.report.error(type_path, f"'{name}' is a {kind} type, not a {label} type")
             return None
         if task_type.deprecated_alias(name):
-            self.report.warn(type_path, f"{label.capitalize()} type '{name}' is deprecated, "
-                                        f"use '{task_type.name}'")
+            self.report.warn(
+                type_path,
+                f"{label.capitalize()} type '{name}' is deprecated, use '{task_type.name}'",
+            )
         elif task_type.deprecated:
             self.report.warn(type_path, f"{label.capitalize()} type '{name}' is deprecated")
         return task_type
 
     def check_plugin(self, item: dict, path: str, task_type: TaskType) -> None:
         """Schema, then children, then the type's own rules."""
-        self.report.extend(schema_violations(_validator(task_type), without_nulls(item), path,
-                                             self.report.position))
+        self.report.extend(
+            schema_violations(
+                _validator(task_type), without_nulls(item), path, self.report.position
+            )
+        )
         for prop, shape in task_type.children.items():
             value = item.get(prop)
             if value is not None:
-                self.check_children(value, key_path(path, prop), shape,
-                                    required=prop in task_type.required)
+                self.check_children(
+                    value, key_path(path, prop), shape, required=prop in task_type.required
+                )
         check = TYPE_CHECKS.get(task_type.name)
         if check is not None:
             check(self.report, item, path, self.context)
@@ -277,43 +304,56 @@ class FlowChecker:
         if isinstance(value, list):
             self.check_tasks(value, path)
         else:
-            name = path[path.rindex("[") + 2:-2] if path.endswith("']") else path.rsplit(".")[-1]
-            self.report.error(path, f"Case '{name}' must be a list of tasks, "
-                                    f"got {type_name(value)}")
+            name = path[path.rindex("[") + 2 : -2] if path.endswith("']") else path.rsplit(".")[-1]
+            self.report.error(
+                path, f"Case '{name}' must be a list of tasks, got {type_name(value)}"
+            )
 
     def check_map(self, value: Any, path: str, what: str, each: Any) -> None:
         if not isinstance(value, dict):
-            self.report.error(path, f"Property '{path.rsplit('.', 1)[-1]}' must be {what}, "
-                                    f"got {type_name(value)}")
+            self.report.error(
+                path, f"Property '{path.rsplit('.', 1)[-1]}' must be {what}, got {type_name(value)}"
+            )
             return
         for key, item in value.items():
             each(item, key_path(path, key))
 
     def check_dag(self, value: Any, path: str) -> None:
         if not isinstance(value, list):
-            self.report.error(path, "Property 'tasks' of a Dag must be a list of "
-                                    f"{{task, dependsOn}}, got {type_name(value)}")
+            self.report.error(
+                path,
+                "Property 'tasks' of a Dag must be a list of "
+                f"{{task, dependsOn}}, got {type_name(value)}",
+            )
             return
         if not value:
             self.report.error(path, "Property 'tasks' must not be empty")
         for index, item in enumerate(value):
             item_path = index_path(path, index)
             if not isinstance(item, dict):
-                self.report.error(item_path, f"A Dag entry must be a map with 'task' and "
-                                             f"'dependsOn', got {type_name(item)}")
+                self.report.error(
+                    item_path,
+                    f"A Dag entry must be a map with 'task' and 'dependsOn', got {type_name(item)}",
+                )
                 continue
             for key in item:
                 if key not in ("task", "dependsOn"):
-                    self.report.error(key_path(item_path, key), f"Unknown property '{key}' in a "
-                                                                "Dag entry (task, dependsOn)")
+                    self.report.error(
+                        key_path(item_path, key),
+                        f"Unknown property '{key}' in a Dag entry (task, dependsOn)",
+                    )
             depends = item.get("dependsOn")
-            if depends is not None and not (isinstance(depends, list)
-                                            and all(isinstance(d, str) for d in depends)):
-                self.report.error(key_path(item_path, "dependsOn"),
-                                  "Property 'dependsOn' must be a list of task ids")
+            if depends is not None and not (
+                isinstance(depends, list) and all(isinstance(d, str) for d in depends)
+            ):
+                self.report.error(
+                    key_path(item_path, "dependsOn"),
+                    "Property 'dependsOn' must be a list of task ids",
+                )
             if item.get("task") is None:
-                self.report.error(key_path(item_path, "task"), "Missing required property "
-                                                               "'task'", at=item_path)
+                self.report.error(
+                    key_path(item_path, "task"), "Missing required property 'task'", at=item_path
+                )
             else:
                 self.check_task(item["task"], key_path(item_path, "task"))
 
@@ -323,14 +363,17 @@ class FlowChecker:
         if value is None:
             return
         if not isinstance(value, list):
-            self.report.error("triggers", f"Property 'triggers' must be a list of triggers, "
-                                          f"got {type_name(value)}")
+            self.report.error(
+                "triggers",
+                f"Property 'triggers' must be a list of triggers, got {type_name(value)}",
+            )
             return
         for index, trigger in enumerate(value):
             path = index_path("triggers", index)
             if not isinstance(trigger, dict):
-                self.report.error(path, f"A trigger must be a map with an id and a type, "
-                                        f"got {type_name(trigger)}")
+                self.report.error(
+                    path, f"A trigger must be a map with an id and a type, got {type_name(trigger)}"
+                )
                 continue
             self.check_id(trigger, path, self.trigger_ids, "Trigger")
             task_type = self.resolve(trigger, path, ("trigger",), "trigger")
@@ -340,8 +383,11 @@ class FlowChecker:
 
     def check_conditions(self, value: Any, path: str, *, required: bool = False) -> None:
         if not isinstance(value, list):
-            self.report.error(path, f"Property '{path.rsplit('.', 1)[-1]}' must be a list of "
-                                    f"conditions, got {type_name(value)}")
+            self.report.error(
+                path,
+                f"Property '{path.rsplit('.', 1)[-1]}' must be a list of "
+                f"conditions, got {type_name(value)}",
+            )
             return
         if required and not value:
             self.report.error(path, f"Property '{path.rsplit('.', 1)[-1]}' must not be empty")
@@ -350,8 +396,9 @@ class FlowChecker:
 
     def check_condition(self, condition: Any, path: str) -> None:
         if not isinstance(condition, dict):
-            self.report.error(path, f"A condition must be a map with a type, "
-                                    f"got {type_name(condition)}")
+            self.report.error(
+                path, f"A condition must be a map with a type, got {type_name(condition)}"
+            )
             return
         task_type = self.resolve(condition, path, ("condition",), "condition")
         if task_type is not None:
@@ -360,11 +407,11 @@ class FlowChecker:
     def check_listeners(self, value: Any) -> None:
         if value is None:
             return
-        self.report.warn("listeners", "'listeners' are deprecated, use a Flow trigger or "
-                                      "'errors'")
+        self.report.warn("listeners", "'listeners' are deprecated, use a Flow trigger or 'errors'")
         if not isinstance(value, list):
-            self.report.error("listeners", f"Property 'listeners' must be a list, "
-                                           f"got {type_name(value)}")
+            self.report.error(
+                "listeners", f"Property 'listeners' must be a list, got {type_name(value)}"
+            )
             return
         for index, listener in enumerate(value):
             path = index_path("listeners", index)
@@ -373,11 +420,13 @@ class FlowChecker:
                 continue
             for key in listener:
                 if key not in ("description", "conditions", "tasks"):
-                    self.report.error(key_path(path, key), f"Unknown property '{key}' in a "
-                                                           "listener")
+                    self.report.error(
+                        key_path(path, key), f"Unknown property '{key}' in a listener"
+                    )
             if listener.get("tasks") is None:
-                self.report.error(key_path(path, "tasks"), "Missing required property 'tasks'",
-                                  at=path)
+                self.report.error(
+                    key_path(path, "tasks"), "Missing required property 'tasks'", at=path
+                )
             self.check_tasks(listener.get("tasks"), key_path(path, "tasks"), required=True)
             if listener.get("conditions") is not None:
                 self.check_conditions(listener["conditions"], key_path(path, "conditions"))
@@ -392,7 +441,10 @@ class FlowChecker:
                 continue
             path = key_path(index_path("outputs", index), "id")
             if output_id in seen:
-                self.report.error(path, f"Duplicate output id '{output_id}' (first defined on "
-                                        f"line {self.report.line(seen[output_id])})")
+                self.report.error(
+                    path,
+                    f"Duplicate output id '{output_id}' (first defined on "
+                    f"line {self.report.line(seen[output_id])})",
+                )
             else:
                 seen[output_id] = path

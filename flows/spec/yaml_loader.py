@@ -86,8 +86,9 @@ def load_yaml_with_positions(text: str) -> tuple[Any, Positions]:
     loaded = load_yaml_document(text)
     if loaded.problems:
         first = loaded.problems[0]
-        raise YamlLoadError(first.message, first.line, first.column, path=first.path,
-                            problems=loaded.problems)
+        raise YamlLoadError(
+            first.message, first.line, first.column, path=first.path, problems=loaded.problems
+        )
     return loaded.data, loaded.positions
 
 
@@ -131,8 +132,9 @@ def _syntax_error(text: str, error: yaml.YAMLError) -> YamlLoadError:
         column = error.position - (before.rfind("\n") + 1) + 1
         char = error.character
         code = f"#x{ord(char):04x}" if isinstance(char, str) else f"#x{char:02x}"
-        return YamlLoadError(f"Invalid YAML: unacceptable character {code}: {error.reason}",
-                             line, column)
+        return YamlLoadError(
+            f"Invalid YAML: unacceptable character {code}: {error.reason}", line, column
+        )
     if _CLoader is not None:
         try:
             yaml.compose(text, Loader=yaml.SafeLoader)
@@ -164,13 +166,15 @@ class _Builder:
     def build(self, node: yaml.Node, path: str, depth: int, via_alias: bool) -> Any:
         if depth > MAX_DEPTH:
             line, column = _position(node)
-            raise YamlLoadError(f"YAML document is nested more than {MAX_DEPTH} levels",
-                                line, column, path=path)
+            raise YamlLoadError(
+                f"YAML document is nested more than {MAX_DEPTH} levels", line, column, path=path
+            )
         identity = id(node)
         if identity in self.active:
             line, column = _position(node)
-            raise YamlLoadError("YAML alias refers to itself (recursive structure)", line, column,
-                                path=path)
+            raise YamlLoadError(
+                "YAML alias refers to itself (recursive structure)", line, column, path=path
+            )
         if identity in self.seen:
             via_alias = True
         self.seen.add(identity)
@@ -218,8 +222,9 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 line, column = _position(key_node)
                 self.problems.append(
-                    Violation(path, "Mapping keys must be plain values, not lists or maps",
-                              line, column)
+                    Violation(
+                        path, "Mapping keys must be plain values, not lists or maps", line, column
+                    )
                 )
                 continue
             key = _key_text(self.scalar(key_node, path))
@@ -227,9 +232,12 @@ class _Builder:
             line, column = _position(key_node)
             if key in first_lines:
                 self.problems.append(
-                    Violation(child_path,
-                              f"Duplicate key '{key}' (first defined on line "
-                              f"{first_lines[key]})", line, column)
+                    Violation(
+                        child_path,
+                        f"Duplicate key '{key}' (first defined on line {first_lines[key]})",
+                        line,
+                        column,
+                    )
                 )
             else:
                 first_lines[key] = line
@@ -246,8 +254,9 @@ class _Builder:
             value = self.build(source, path, depth + 1, via_alias)
             if not isinstance(value, dict):
                 line, column = _position(source)
-                self.problems.append(Violation(path, "A merge key '<<' needs a mapping",
-                                               line, column))
+                self.problems.append(
+                    Violation(path, "A merge key '<<' needs a mapping", line, column)
+                )
                 continue
             for key, item in value.items():
                 result.setdefault(key, item)
@@ -255,8 +264,9 @@ class _Builder:
     def check_tag(self, node: yaml.Node, kind: str, path: str) -> None:
         if node.tag != _TAG + kind:
             line, column = _position(node)
-            self.problems.append(Violation(path, f"Unsupported YAML tag '{node.tag}'",
-                                           line, column))
+            self.problems.append(
+                Violation(path, f"Unsupported YAML tag '{node.tag}'", line, column)
+            )
 
     def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
         tag = node.tag

@@ -23,12 +23,40 @@ INPUTS = "inputs"  # a list of input definitions (Pause `onResume`)
 
 LEVELS = ("ERROR", "WARN", "INFO", "DEBUG", "TRACE")
 STATES = (
-    "CREATED", "RUNNING", "PAUSED", "RESTARTED", "KILLING", "SUCCESS", "WARNING", "FAILED",
-    "KILLED", "CANCELLED", "QUEUED", "RETRYING", "RETRIED", "SKIPPED",
+    "CREATED",
+    "RUNNING",
+    "PAUSED",
+    "RESTARTED",
+    "KILLING",
+    "SUCCESS",
+    "WARNING",
+    "FAILED",
+    "KILLED",
+    "CANCELLED",
+    "QUEUED",
+    "RETRYING",
+    "RETRIED",
+    "SKIPPED",
 )
 INPUT_TYPES = (
-    "STRING", "ENUM", "SELECT", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DATE", "TIME",
-    "DURATION", "FILE", "JSON", "URI", "SECRET", "ARRAY", "MULTISELECT", "YAML", "EMAIL",
+    "STRING",
+    "ENUM",
+    "SELECT",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "DATETIME",
+    "DATE",
+    "TIME",
+    "DURATION",
+    "FILE",
+    "JSON",
+    "URI",
+    "SECRET",
+    "ARRAY",
+    "MULTISELECT",
+    "YAML",
+    "EMAIL",
 )
 ID_PATTERN = "^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
@@ -83,8 +111,9 @@ def anything(description: str = "") -> Schema:
     return {"description": description}
 
 
-def obj(properties: dict[str, Schema], *, required: Iterable[str] = (),
-        description: str = "") -> Schema:
+def obj(
+    properties: dict[str, Schema], *, required: Iterable[str] = (), description: str = ""
+) -> Schema:
     """A nested object whose keys are known: unknown keys are refused, as Jackson does."""
     schema: Schema = {
         "type": "object",
@@ -103,8 +132,9 @@ def child(description: str, shape: str) -> Schema:
 
 
 def labels(description: str = "Labels, as a map or a list of {key, value}.") -> Schema:
-    item = obj({"key": string("Label key."), "value": string("Label value.")},
-               required=("key", "value"))
+    item = obj(
+        {"key": string("Label key."), "value": string("Label value.")}, required=("key", "value")
+    )
     return {
         "type": ["object", "array"],
         "items": item,
@@ -139,8 +169,7 @@ RETRY: Schema = {
     "properties": {"type": _RETRY_COMMON["type"]},
     "required": ["type"],
     "allOf": [
-        _retry_branch("constant", {"interval": duration("Delay between attempts.")},
-                      ("interval",)),
+        _retry_branch("constant", {"interval": duration("Delay between attempts.")}, ("interval",)),
         _retry_branch(
             "exponential",
             {
@@ -202,8 +231,11 @@ COMMON_TRIGGER_PROPERTIES: dict[str, Schema] = {
     "workerGroup": WORKER_GROUP,
     "logLevel": enum(LEVELS, "Minimum level of the logs kept for this trigger."),
     "labels": labels("Labels added to the executions this trigger creates."),
-    "stopAfter": {"type": "array", "items": enum(STATES),
-                  "description": "Disable the trigger after an execution ends in these states."},
+    "stopAfter": {
+        "type": "array",
+        "items": enum(STATES),
+        "description": "Disable the trigger after an execution ends in these states.",
+    },
     "logToFile": boolean("Store the logs as a file instead of log lines."),
 }
 
@@ -212,7 +244,23 @@ COMMON_CONDITION_PROPERTIES: dict[str, Schema] = {
 }
 
 FLOW_KEYS = (
-    "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks",
-    "errors", "listeners", "triggers", "pluginDefaults", "taskDefaults", "concurrency",
-    "outputs", "retry", "sla", "disabled", "deleted",
+    "id",
+    "namespace",
+    "revision",
+    "description",
+    "labels",
+    "inputs",
+    "variables",
+    "tasks",
+    "errors",
+    "listeners",
+    "triggers",
+    "pluginDefaults",
+    "taskDefaults",
+    "concurrency",
+    "outputs",
+    "retry",
+    "sla",
+    "disabled",
+    "deleted",
 )

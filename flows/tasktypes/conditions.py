@@ -111,10 +111,10 @@ TYPES = [
         "True when the date is between `after` and `before`.",
         {
             "date": _DATE,
-            "after": string("Lower bound, an ISO date-time with offset.",
-                            format="zoned-date-time"),
-            "before": string("Upper bound, an ISO date-time with offset.",
-                             format="zoned-date-time"),
+            "after": string("Lower bound, an ISO date-time with offset.", format="zoned-date-time"),
+            "before": string(
+                "Upper bound, an ISO date-time with offset.", format="zoned-date-time"
+            ),
         },
         aliases=_aliases("DateTimeBetween"),
     ),
@@ -123,10 +123,10 @@ TYPES = [
         "True when the time of day is between `after` and `before`.",
         {
             "date": _DATE,
-            "after": string("Lower bound, HH:MM:SS with an optional offset.",
-                            format="offset-time"),
-            "before": string("Upper bound, HH:MM:SS with an optional offset.",
-                             format="offset-time"),
+            "after": string("Lower bound, HH:MM:SS with an optional offset.", format="offset-time"),
+            "before": string(
+                "Upper bound, HH:MM:SS with an optional offset.", format="offset-time"
+            ),
         },
         aliases=_aliases("TimeBetween"),
     ),

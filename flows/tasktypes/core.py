@@ -19,8 +19,18 @@ from flows.tasktypes.common import (
 from flows.tasktypes.registry import task
 
 _NAMESPACE = string("Namespace of the key (default: the flow's namespace).")
-HTTP_METHODS = ("CONNECT", "CUSTOM", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
-                "TRACE")
+HTTP_METHODS = (
+    "CONNECT",
+    "CUSTOM",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "POST",
+    "PUT",
+    "TRACE",
+)
 
 HTTP_OPTIONS = obj(
     {
@@ -36,8 +46,10 @@ HTTP_OPTIONS = obj(
         "proxyPassword": string("Proxy password."),
         "defaultCharset": string("Charset used when the response names none (UTF-8)."),
         "followRedirects": boolean("Follow HTTP redirects (default true)."),
-        "logLevel": enum(("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF",
-                          "NOT_SPECIFIED"), "HTTP client log level."),
+        "logLevel": enum(
+            ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "NOT_SPECIFIED"),
+            "HTTP client log level.",
+        ),
         "basicAuthUser": string("Basic authentication user."),
         "basicAuthPassword": string("Basic authentication password."),
     },
@@ -52,8 +64,10 @@ _HTTP = {
     "contentType": string("Content-Type of the body."),
     "headers": mapping("Request headers.", {"type": ["string", "number", "boolean"]}),
     "options": HTTP_OPTIONS,
-    "sslOptions": obj({"insecureTrustAllCertificates": boolean("Trust every certificate.")},
-                      description="TLS options."),
+    "sslOptions": obj(
+        {"insecureTrustAllCertificates": boolean("Trust every certificate.")},
+        description="TLS options.",
+    ),
 }
 
 TYPES = [
@@ -125,8 +139,10 @@ TYPES = [
             "namespace": _NAMESPACE,
             "overwrite": boolean("Replace an existing value (default true)."),
             "ttl": duration("Time to live of the value."),
-            "kvType": enum(("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION",
-                            "JSON"), "Convert a string value to this type."),
+            "kvType": enum(
+                ("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON"),
+                "Convert a string value to this type.",
+            ),
         },
         required=("key", "value"),
     ),
@@ -214,9 +230,14 @@ TYPES = [
             "options": obj(
                 {
                     key: HTTP_OPTIONS["properties"][key]
-                    for key in ("connectTimeout", "readTimeout", "readIdleTimeout",
-                                "connectionPoolIdleTimeout", "maxContentLength",
-                                "defaultCharset")
+                    for key in (
+                        "connectTimeout",
+                        "readTimeout",
+                        "readIdleTimeout",
+                        "connectionPoolIdleTimeout",
+                        "maxContentLength",
+                        "defaultCharset",
+                    )
                 },
                 description="HTTP client options.",
             ),

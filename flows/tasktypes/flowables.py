@@ -81,8 +81,9 @@ TYPES = [
         "Run the tasks once per value (taskrun.value), sequentially or concurrently.",
         {
             "values": _VALUES,
-            "concurrencyLimit": integer("Value groups run at once (default 1; 0 = no limit).",
-                                        minimum=0),
+            "concurrencyLimit": integer(
+                "Value groups run at once (default 1; 0 = no limit).", minimum=0
+            ),
         },
         children={"tasks": TASKS},
         required=("values",),
@@ -101,8 +102,7 @@ TYPES = [
         "Run the tasks once per value, all values in parallel (deprecated: ForEach).",
         {
             "value": _VALUES,
-            "concurrent": integer("How many children may run at once; 0 = no limit.",
-                                  minimum=0),
+            "concurrent": integer("How many children may run at once; 0 = no limit.", minimum=0),
         },
         children={"tasks": TASKS},
         required=("value", "tasks"),
@@ -175,14 +175,18 @@ TYPES = [
                 description="Cache files between executions.",
             ),
             "namespaceFiles": NAMESPACE_FILES,
-            "inputFiles": {"type": ["object", "string"],
-                           "description": "Files to create: a map of name to content."},
+            "inputFiles": {
+                "type": ["object", "string"],
+                "description": "Files to create: a map of name to content.",
+            },
             "outputFiles": string_list("Glob patterns of files to keep as outputs."),
         },
         children={"tasks": TASKS},
         required=("tasks",),
-        aliases=("io.kestra.core.tasks.flows.WorkingDirectory",
-                 "io.kestra.core.tasks.flows.Worker"),
+        aliases=(
+            "io.kestra.core.tasks.flows.WorkingDirectory",
+            "io.kestra.core.tasks.flows.Worker",
+        ),
     ),
     task(
         "io.kestra.plugin.core.flow.Subflow",

@@ -64,9 +64,16 @@ class TaskType:
         return self.kind == "task"
 
 
-def _make(kind: str, name: str, description: str, properties: dict[str, Schema] | None,
-          required: Iterable[str], aliases: Iterable[str], children: dict[str, str] | None,
-          deprecated: bool) -> TaskType:
+def _make(
+    kind: str,
+    name: str,
+    description: str,
+    properties: dict[str, Schema] | None,
+    required: Iterable[str],
+    aliases: Iterable[str],
+    children: dict[str, str] | None,
+    deprecated: bool,
+) -> TaskType:
     own = dict(properties or {})
     shapes = dict(children or {})
     if kind == "flowable":
@@ -89,41 +96,72 @@ def _make(kind: str, name: str, description: str, properties: dict[str, Schema] 
     if required:
         schema["required"] = list(required)
     return TaskType(
-        name=name, kind=kind, description=description,
-        properties=MappingProxyType(own), required=required,
-        aliases=tuple(aliases), children=MappingProxyType(shapes),
-        deprecated=deprecated, schema=schema,
+        name=name,
+        kind=kind,
+        description=description,
+        properties=MappingProxyType(own),
+        required=required,
+        aliases=tuple(aliases),
+        children=MappingProxyType(shapes),
+        deprecated=deprecated,
+        schema=schema,
     )
 
 
-def task(name: str, description: str, properties: dict[str, Schema] | None = None, *,
-         required: Iterable[str] = (), aliases: Iterable[str] = (),
-         children: dict[str, str] | None = None, deprecated: bool = False) -> TaskType:
+def task(
+    name: str,
+    description: str,
+    properties: dict[str, Schema] | None = None,
+    *,
+    required: Iterable[str] = (),
+    aliases: Iterable[str] = (),
+    children: dict[str, str] | None = None,
+    deprecated: bool = False,
+) -> TaskType:
     """A runnable task (runs on a worker and may return outputs)."""
-    return _make("task", name, description, properties, required, aliases, children,
-                 deprecated)
+    return _make("task", name, description, properties, required, aliases, children, deprecated)
 
 
-def flowable(name: str, description: str, properties: dict[str, Schema] | None = None, *,
-             required: Iterable[str] = (), aliases: Iterable[str] = (),
-             children: dict[str, str] | None = None, deprecated: bool = False) -> TaskType:
+def flowable(
+    name: str,
+    description: str,
+    properties: dict[str, Schema] | None = None,
+    *,
+    required: Iterable[str] = (),
+    aliases: Iterable[str] = (),
+    children: dict[str, str] | None = None,
+    deprecated: bool = False,
+) -> TaskType:
     """A task that orchestrates child tasks; it always accepts an `errors` branch."""
-    return _make("flowable", name, description, properties, required, aliases, children,
-                 deprecated)
+    return _make("flowable", name, description, properties, required, aliases, children, deprecated)
 
 
-def trigger(name: str, description: str, properties: dict[str, Schema] | None = None, *,
-            required: Iterable[str] = (), aliases: Iterable[str] = (),
-            children: dict[str, str] | None = None, deprecated: bool = False) -> TaskType:
-    return _make("trigger", name, description, properties, required, aliases, children,
-                 deprecated)
+def trigger(
+    name: str,
+    description: str,
+    properties: dict[str, Schema] | None = None,
+    *,
+    required: Iterable[str] = (),
+    aliases: Iterable[str] = (),
+    children: dict[str, str] | None = None,
+    deprecated: bool = False,
+) -> TaskType:
+    return _make("trigger", name, description, properties, required, aliases, children, deprecated)
 
 
-def condition(name: str, description: str, properties: dict[str, Schema] | None = None, *,
-              required: Iterable[str] = (), aliases: Iterable[str] = (),
-              children: dict[str, str] | None = None, deprecated: bool = False) -> TaskType:
-    return _make("condition", name, description, properties, required, aliases, children,
-                 deprecated)
+def condition(
+    name: str,
+    description: str,
+    properties: dict[str, Schema] | None = None,
+    *,
+    required: Iterable[str] = (),
+    aliases: Iterable[str] = (),
+    children: dict[str, str] | None = None,
+    deprecated: bool = False,
+) -> TaskType:
+    return _make(
+        "condition", name, description, properties, required, aliases, children, deprecated
+    )
 
 
 class TaskTypeRegistry:
@@ -158,8 +196,7 @@ class TaskTypeRegistry:
         wanted = set(kinds) if kinds is not None else set(KINDS)
         return [t for t in self._types.values() if t.kind in wanted]
 
-    def suggest(self, type_name: str, n: int = 3, kinds: Iterable[str] | None = None
-                ) -> list[str]:
+    def suggest(self, type_name: str, n: int = 3, kinds: Iterable[str] | None = None) -> list[str]:
         """Closest canonical names. The class name (last segment) weighs most, so that
         `io.kestra.core.tasks.log.Lg` finds `io.kestra.plugin.core.log.Log` although the
         packages differ; when nothing is close, the least distant names are still offered."""

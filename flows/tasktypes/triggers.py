@@ -19,12 +19,13 @@ from flows.tasktypes.registry import trigger
 
 TIME_WINDOW = obj(
     {
-        "type": enum(("DURATION_WINDOW", "SLIDING_WINDOW", "DAILY_TIME_DEADLINE",
-                      "DAILY_TIME_WINDOW"), "Kind of window (default DURATION_WINDOW)."),
+        "type": enum(
+            ("DURATION_WINDOW", "SLIDING_WINDOW", "DAILY_TIME_DEADLINE", "DAILY_TIME_WINDOW"),
+            "Kind of window (default DURATION_WINDOW).",
+        ),
         "window": duration("Length of the window (default P1D)."),
         "windowAdvance": duration("Offset of the window start."),
-        "deadline": string("Daily deadline (HH:MM:SS) for DAILY_TIME_DEADLINE.",
-                           format="time"),
+        "deadline": string("Daily deadline (HH:MM:SS) for DAILY_TIME_DEADLINE.", format="time"),
         "startTime": string("Daily start (HH:MM:SS) for DAILY_TIME_WINDOW.", format="time"),
         "endTime": string("Daily end (HH:MM:SS) for DAILY_TIME_WINDOW.", format="time"),
     },
@@ -36,9 +37,23 @@ _STATE_LIST = {"type": "array", "items": enum(STATES), "description": "Execution
 _FILTER = obj(
     {
         "field": enum(("FLOW_ID", "NAMESPACE", "STATE", "EXPRESSION"), "What to compare."),
-        "type": enum(("EQUAL_TO", "NOT_EQUAL_TO", "IN", "NOT_IN", "IS_TRUE", "IS_FALSE",
-                      "IS_NULL", "IS_NOT_NULL", "STARTS_WITH", "ENDS_WITH", "REGEX",
-                      "CONTAINS"), "How to compare."),
+        "type": enum(
+            (
+                "EQUAL_TO",
+                "NOT_EQUAL_TO",
+                "IN",
+                "NOT_IN",
+                "IS_TRUE",
+                "IS_FALSE",
+                "IS_NULL",
+                "IS_NOT_NULL",
+                "STARTS_WITH",
+                "ENDS_WITH",
+                "REGEX",
+                "CONTAINS",
+            ),
+            "How to compare.",
+        ),
         "value": string("The value to compare with."),
         "values": string_list("The values, for IN and NOT_IN."),
     },
@@ -69,8 +84,12 @@ PRECONDITIONS = obj(
                 {
                     "id": string("Unique id of the filter group.", minLength=1),
                     "operand": enum(("AND", "OR"), "How filters combine (default AND)."),
-                    "filters": {"type": "array", "items": _FILTER, "minItems": 1,
-                                "description": "The filters."},
+                    "filters": {
+                        "type": "array",
+                        "items": _FILTER,
+                        "minItems": 1,
+                        "description": "The filters.",
+                    },
                 },
                 required=("id", "filters"),
             ),
@@ -91,11 +110,14 @@ TYPES = [
             "timezone": string("IANA time zone of the cron expression.", format="timezone"),
             "inputs": mapping("Inputs of the started executions."),
             "lateMaximumDelay": duration("Skip a tick that could not start within this delay."),
-            "recoverMissedSchedules": enum(("ALL", "LAST", "NONE"),
-                                           "Which missed ticks to run after a downtime."),
+            "recoverMissedSchedules": enum(
+                ("ALL", "LAST", "NONE"), "Which missed ticks to run after a downtime."
+            ),
             "backfill": mapping("(Deprecated) backfill settings; use the backfill API."),
-            "scheduleConditions": {"description": "(Deprecated) use conditions.",
-                                   "x-children": CONDITIONS},
+            "scheduleConditions": {
+                "description": "(Deprecated) use conditions.",
+                "x-children": CONDITIONS,
+            },
         },
         required=("cron",),
         children={"scheduleConditions": CONDITIONS},

@@ -50,7 +50,9 @@ def test_it_refuses_a_wrong_token_with_401(alice, header):
 
 def test_it_refuses_an_expired_token(alice):
     issued = api_token_create(user=alice, name="old", expires_in_days=1)
-    ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.filter(pk=issued.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert _bearer(issued.raw).get(URL).status_code == 401
 
 

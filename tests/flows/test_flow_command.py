@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def _validate(*paths: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "flow", "validate", *map(str, paths)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -31,11 +34,15 @@ def test_it_prints_path_line_message_and_exits_2(tmp_path):
     good = tmp_path / "good.yml"
     good.write_text(flow_yaml("good"))
     bad = tmp_path / "bad.yml"
-    bad.write_text("id: bad\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Nope\n")
+    bad.write_text(
+        "id: bad\nnamespace: company.team\ntasks:\n"
+        "  - id: a\n    type: io.kestra.plugin.core.log.Nope\n"
+    )
     result = _validate(good, bad)
     assert result.returncode == 2
     lines = result.stdout.strip().splitlines()
-    assert lines and all(line.startswith(f"{bad}:") for line in lines)
+    assert lines
+    assert all(line.startswith(f"{bad}:") for line in lines)
     assert any(line.startswith(f"{bad}:5: ") and "Nope" in line for line in lines)
 
 

@@ -98,7 +98,8 @@ def test_it_refuses_malformed_yaml_with_line_and_column(acme, alice_api):
     body = response.json()
     assert body["message"]
     error = body["errors"][0]
-    assert error["line"] and error["line"] >= 5
+    assert error["line"]
+    assert error["line"] >= 5
     assert error["column"]
     assert _count(acme) == (0, 0, 0)
 
@@ -189,8 +190,10 @@ def test_it_validates_each_document_without_saving(acme, alice_api):
     response = post_yaml(alice_api, f"{FLOWS}/validate", source)
     assert response.status_code == 200
     first, second = response.json()
-    assert first["flow"] == "ok" and first["violations"] == []
-    assert second["flow"] == "bad" and second["violations"]
+    assert first["flow"] == "ok"
+    assert first["violations"] == []
+    assert second["flow"] == "bad"
+    assert second["violations"]
     assert second["violations"][0]["path"] == "tasks"
     assert _count(acme) == (0, 0, 0)
 

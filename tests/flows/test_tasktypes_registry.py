@@ -36,12 +36,18 @@ LEGACY = [
     ("io.kestra.core.models.triggers.types.Schedule", "io.kestra.plugin.core.trigger.Schedule"),
     ("io.kestra.core.models.triggers.types.Flow", "io.kestra.plugin.core.trigger.Flow"),
     ("io.kestra.core.models.triggers.types.Webhook", "io.kestra.plugin.core.trigger.Webhook"),
-    ("io.kestra.core.models.conditions.types.ExecutionStatusCondition",
-     "io.kestra.plugin.core.condition.ExecutionStatus"),
-    ("io.kestra.plugin.core.condition.ExecutionStatusCondition",
-     "io.kestra.plugin.core.condition.ExecutionStatus"),
-    ("io.kestra.core.models.conditions.types.VariableCondition",
-     "io.kestra.plugin.core.condition.Expression"),
+    (
+        "io.kestra.core.models.conditions.types.ExecutionStatusCondition",
+        "io.kestra.plugin.core.condition.ExecutionStatus",
+    ),
+    (
+        "io.kestra.plugin.core.condition.ExecutionStatusCondition",
+        "io.kestra.plugin.core.condition.ExecutionStatus",
+    ),
+    (
+        "io.kestra.core.models.conditions.types.VariableCondition",
+        "io.kestra.plugin.core.condition.Expression",
+    ),
 ]
 
 
@@ -110,7 +116,9 @@ def test_every_flowable_accepts_an_errors_branch():
 
 def test_the_flowable_child_lists_are_declared():
     assert dict(registry.get("io.kestra.plugin.core.flow.If").children) == {
-        "then": "tasks", "else": "tasks", "errors": "tasks"
+        "then": "tasks",
+        "else": "tasks",
+        "errors": "tasks",
     }
     assert registry.get("io.kestra.plugin.core.flow.Switch").children["cases"] == "task_map"
     assert registry.get("io.kestra.plugin.core.flow.Dag").children["tasks"] == "dag"
@@ -124,16 +132,25 @@ def test_triggers_accept_conditions():
 
 def test_a_name_cannot_be_registered_twice():
     with pytest.raises(ValueError, match="registered twice"):
-        TaskTypeRegistry([
-            task("x.A", "A.", aliases=("x.Old",)),
-            task("x.B", "B.", aliases=("x.Old",)),
-        ])
+        TaskTypeRegistry(
+            [
+                task("x.A", "A.", aliases=("x.Old",)),
+                task("x.B", "B.", aliases=("x.Old",)),
+            ]
+        )
 
 
 def test_adding_a_type_is_one_registration():
     own = TaskTypeRegistry()
-    own.register(flowable("acme.Loop", "Loop.", {"times": string("How many.")},
-                          children={"tasks": TASKS}, required=("times",)))
+    own.register(
+        flowable(
+            "acme.Loop",
+            "Loop.",
+            {"times": string("How many.")},
+            children={"tasks": TASKS},
+            required=("times",),
+        )
+    )
     loop = own.get("acme.Loop")
     assert loop.schema["required"] == ["times"]
     assert {"times", "tasks", "errors", "retry", "runIf"} <= set(loop.schema["properties"])
@@ -143,20 +160,27 @@ def test_adding_a_type_is_one_registration():
 def test_the_autocomplete_catalog_lists_types_and_keys():
     catalog = registry.autocomplete_catalog()
     json.dumps(catalog)
-    assert set(catalog) == {"tasks", "triggers", "conditions", "flowKeys", "taskKeys",
-                            "triggerKeys", "inputTypes"}
+    assert set(catalog) == {
+        "tasks",
+        "triggers",
+        "conditions",
+        "flowKeys",
+        "taskKeys",
+        "triggerKeys",
+        "inputTypes",
+    }
     log = next(t for t in catalog["tasks"] if t["type"] == "io.kestra.plugin.core.log.Log")
     assert log["kind"] == "task"
     assert log["properties"]["message"]["required"] is True
     assert log["properties"]["level"]["enum"] == ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"]
     assert "io.kestra.core.tasks.log.Log" in log["aliases"]
-    assert any(t["type"] == "io.kestra.plugin.core.trigger.Schedule"
-               for t in catalog["triggers"])
-    assert any(t["type"] == "io.kestra.plugin.core.condition.ExecutionStatus"
-               for t in catalog["conditions"])
+    assert any(t["type"] == "io.kestra.plugin.core.trigger.Schedule" for t in catalog["triggers"])
+    assert any(
+        t["type"] == "io.kestra.plugin.core.condition.ExecutionStatus"
+        for t in catalog["conditions"]
+    )
     assert {"id", "namespace", "tasks", "triggers", "pluginDefaults"} <= set(catalog["flowKeys"])
-    assert {"id", "type", "retry", "timeout", "runIf", "allowFailure"} <= set(
-        catalog["taskKeys"])
+    assert {"id", "type", "retry", "timeout", "runIf", "allowFailure"} <= set(catalog["taskKeys"])
     assert "BOOLEAN" in catalog["inputTypes"]
     assert {"conditions", "stopAfter", "labels"} <= set(catalog["triggerKeys"])
 

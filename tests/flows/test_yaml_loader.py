@@ -15,19 +15,14 @@ from flows.spec.yaml_loader import (
     split_documents,
 )
 
-LAUGHS = (
-    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    + "".join(
-        f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]\n"
-        for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
-    )
+LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 
 def test_it_returns_data_and_one_based_positions():
-    data, positions = load_yaml_with_positions(
-        "id: x\ntasks:\n  - id: a\n    type: T\n  - id: b\n"
-    )
+    data, positions = load_yaml_with_positions("id: x\ntasks:\n  - id: a\n    type: T\n  - id: b\n")
     assert data == {"id": "x", "tasks": [{"id": "a", "type": "T"}, {"id": "b"}]}
     assert positions["id"] == (1, 1)
     assert positions["tasks"] == (2, 1)
@@ -51,8 +46,15 @@ def test_it_returns_json_serialisable_data():
         "n: .nan\ni: -.inf\nd: 2024-01-01\nyes: on\n1: one\nnull: x\nf: 1.5\n"
     )
     json.dumps(data, allow_nan=False)
-    assert data == {"n": ".nan", "i": "-.inf", "d": "2024-01-01", "true": True, "1": "one",
-                    "null": "x", "f": 1.5}
+    assert data == {
+        "n": ".nan",
+        "i": "-.inf",
+        "d": "2024-01-01",
+        "true": True,
+        "1": "one",
+        "null": "x",
+        "f": 1.5,
+    }
 
 
 def test_it_raises_with_line_and_column_on_a_syntax_error():
@@ -86,11 +88,7 @@ def test_it_refuses_a_billion_laughs_quickly():
 
 def test_it_expands_a_few_aliases_and_merge_keys():
     data, positions = load_yaml_with_positions(
-        "base: &base {type: T, message: m}\n"
-        "first: *base\n"
-        "second:\n"
-        "  <<: *base\n"
-        "  message: own\n"
+        "base: &base {type: T, message: m}\nfirst: *base\nsecond:\n  <<: *base\n  message: own\n"
     )
     assert data["first"] == {"type": "T", "message": "m"}
     assert data["second"] == {"message": "own", "type": "T"}

@@ -26,7 +26,8 @@ def test_it_sends_home_to_the_users_tenant(acme, alice_web):
 def test_it_shows_counts_on_the_dashboard(acme, alice, alice_web):
     flow_create(tenant=acme, user=alice, source=flow_yaml())
     page = alice_web.get("/ui/acme/").content.decode()
-    assert "Recently changed flows" in page and "hello" in page
+    assert "Recently changed flows" in page
+    assert "hello" in page
 
 
 def test_it_offers_a_tenant_switcher_with_only_my_tenants(acme, globex, alice, alice_web):
@@ -37,7 +38,8 @@ def test_it_offers_a_tenant_switcher_with_only_my_tenants(acme, globex, alice, a
     membership_add(tenant=other, user=alice)
     page = alice_web.get("/ui/acme/").content.decode()
     assert "data-tenant-switch" in page
-    assert "/ui/initech/" in page and "/ui/globex/" not in page
+    assert "/ui/initech/" in page
+    assert "/ui/globex/" not in page
 
 
 def test_it_creates_and_edits_a_namespace(acme, alice_web):
@@ -76,6 +78,8 @@ def test_it_adds_a_member_and_lets_superadmins_create_tenants(acme, alice, bob, 
     assert not Tenant.objects.filter(slug="x").exists()  # alice is no superadmin
     root = user_create(email="root@aviary.test", password="x" * 12, is_superuser=True)
     client.force_login(root)
-    response = client.post("/ui/acme/admin/", {"create_tenant": "1", "slug": "newco", "name": "NewCo"})
+    response = client.post(
+        "/ui/acme/admin/", {"create_tenant": "1", "slug": "newco", "name": "NewCo"}
+    )
     assert response.status_code == 302
     assert Tenant.objects.filter(slug="newco").exists()

@@ -30,10 +30,36 @@ class Command(BaseCommand):
         ensure_broker_folders()
         python = sys.executable
         commands = {
-            "web": [python, "-m", "gunicorn", "config.wsgi", "--bind", bind, "--workers", "2",
-                    "--threads", "4", "--access-logfile", "-"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "-Q", "executor,worker",
-                       "-c", str(concurrency), "--loglevel", "INFO", "-n", "worker@%h"],
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                bind,
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "executor,worker",
+                "-c",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "-n",
+                "worker@%h",
+            ],
             "scheduler": [python, "manage.py", "scheduler"],
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -46,7 +72,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         for name, command in commands.items():
-            processes[name] = subprocess.Popen(command, start_new_session=True)  # noqa: S603
+            processes[name] = subprocess.Popen(command, start_new_session=True)
         self.stdout.write(self.style.SUCCESS(f"Aviary is up on http://{bind}/ (Ctrl-C stops it)"))
         exit_code = 0
         while not stopping:
