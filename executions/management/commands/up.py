@@ -89,7 +89,7 @@ class Command(BaseCommand):
     def _stop_all(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
         for process in processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()  # each stops its own children (pool, gunicorn workers)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, process in processes.items():
             try:
