@@ -1,0 +1,81 @@
+"""A real Celery worker process, through the real Redis broker, runs the housekeeping task
+against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from accounts.services import api_token_create
+from executions.tasks import housekeeping
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker_queue(tmp_path):
+    """A worker on a queue of its own, so parallel test processes never share work."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queue,
+        "-c",
+        "1",
+        "-P",
+        "solo",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "-n",
+        f"{queue}@localhost",
+        "--loglevel",
+        "INFO",
+    ]
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield queue
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def test_it_runs_housekeeping_on_a_worker_through_redis(alice, worker_queue):
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    dead = api_token_create(user=alice, name="dead", expires_in_days=1)
+    ApiToken.objects.filter(pk=dead.token.pk).update(
+        expires_at=timezone.now() - timedelta(days=100)
+    )
+    housekeeping.apply_async(queue=worker_queue)
+    deadline = time.monotonic() + 30
+    while ApiToken.objects.filter(pk=dead.token.pk).exists():
+        assert time.monotonic() < deadline, "the worker did not run the task within 30 s"
+        time.sleep(0.2)
