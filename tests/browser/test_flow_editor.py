@@ -89,3 +89,21 @@ def test_it_refuses_to_save_an_invalid_flow_and_shows_why(page, shoot, acme, ali
     expect(page.get_by_role("alert")).to_contain_text("Line 7")
     shoot(page, "refused")
     assert not Flow.objects.for_tenant(acme).exists()
+
+
+def test_it_completes_task_types_from_the_registry(page, acme, alice):
+    page.goto("/login")
+    page.get_by_label("Email").fill("alice@acme.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/ui/acme/flows/new")
+    editor = page.get_by_role("textbox", name="Source", exact=True)
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("  - id: second\n    type: io.kestra.plugin.core.debug.Re")
+    page.keyboard.type("t")  # typing, not pasting, opens the completion list
+    options = page.get_by_role("listbox").get_by_role("option")
+    expect(options.filter(has_text="io.kestra.plugin.core.debug.Return")).to_have_count(1)
+    page.wait_for_timeout(200)  # CodeMirror ignores Enter for 75 ms after the list opens
+    page.keyboard.press("Enter")
+    expect(editor).to_contain_text("type: io.kestra.plugin.core.debug.Return")

@@ -139,3 +139,13 @@ def test_it_sends_anonymous_visitors_to_login(acme, client):
     response = client.get("/ui/acme/flows/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login")
+
+
+def test_it_escapes_flow_text_in_the_diff_and_editor(acme, alice, alice_web):
+    flow_create(tenant=acme, user=alice, source=flow_yaml())
+    hostile = flow_yaml(extra="description: <script>alert(1)</script>\n")
+    alice_web.post("/ui/acme/flows/company.team/hello", {"source": hostile})
+    for url in ["/ui/acme/flows/company.team/hello/revisions", "/ui/acme/flows/company.team/hello"]:
+        page = alice_web.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
