@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, User
 from accounts.services import token_hash
@@ -23,8 +22,6 @@ def api_token_find_active(*, raw: str) -> ApiToken | None:
         .first()
     )
     if token is None or token.is_expired or not token.user.is_active:
-        return None
-    if token.expires_at is not None and token.expires_at <= timezone.now():
         return None
     return token
 
