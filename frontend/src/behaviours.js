@@ -1,0 +1,106 @@
+// Small page behaviours, delegated from document so they also work on
+// content htmx swaps in:
+//   data-confirm="MESSAGE"      on a form, its submit button, a link or a
+//                               button: asks before submitting / following.
+//   data-copy-target="SELECTOR" on a button: copies the target's value (or
+//                               text) to the clipboard, shows "Copied" for 2 s.
+//   select[data-tenant-switch]  goes to the selected option's value (a URL).
+//   data-autosubmit             on a select, checkbox or radio: submits its
+//                               form on change.
+
+function isSubmitButton(el) {
+  if (!el.form) return false;
+  if (el.tagName === "BUTTON") return (el.getAttribute("type") || "submit").toLowerCase() === "submit";
+  return el.tagName === "INPUT" && ["submit", "image"].includes(el.type);
+}
+
+async function copyFrom(button) {
+  const source = document.querySelector(button.dataset.copyTarget);
+  if (!source) return;
+  const text = "value" in source && typeof source.value === "string" ? source.value : source.textContent.trim();
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    ok = true;
+  } catch (_) {
+    const tmp = document.createElement("textarea");
+    tmp.value = text;
+    tmp.setAttribute("readonly", "");
+    tmp.style.cssText = "position:fixed;top:-1000px;opacity:0";
+    document.body.append(tmp);
+    tmp.select();
+    try {
+      ok = document.execCommand("copy");
+    } catch (_) {
+      ok = false;
+    }
+    tmp.remove();
+  }
+  if (!ok) return;
+  if (button.dataset.copyOriginal === undefined) button.dataset.copyOriginal = button.innerHTML;
+  clearTimeout(button._aviaryCopyTimer);
+  button.textContent = "Copied";
+  button._aviaryCopyTimer = setTimeout(() => {
+    button.innerHTML = button.dataset.copyOriginal;
+    delete button.dataset.copyOriginal;
+  }, 2000);
+}
+
+/** Registers the document listeners for all the behaviours above. */
+export function installBehaviours() {
+  // data-confirm on a form or on its submit button: asked in the submit event.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      const submitter = event.submitter;
+      const message =
+        (submitter && submitter.dataset && submitter.dataset.confirm) || (form.dataset && form.dataset.confirm);
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true,
+  );
+
+  document.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (!target) return;
+
+      // data-confirm on links / non-submit buttons.
+      const confirmEl = target.closest("a[data-confirm], button[data-confirm], input[data-confirm]");
+      if (confirmEl && !isSubmitButton(confirmEl) && !window.confirm(confirmEl.dataset.confirm)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
+
+      const copyBtn = target.closest("[data-copy-target]");
+      if (copyBtn) {
+        event.preventDefault();
+        copyFrom(copyBtn);
+      }
+    },
+    true,
+  );
+
+  document.addEventListener("change", (event) => {
+    const el = event.target;
+    if (!(el instanceof Element)) return;
+    if (el.matches("select[data-tenant-switch]")) {
+      if (el.value) window.location.assign(el.value);
+      return;
+    }
+    if (el.matches("[data-autosubmit]") && el.form) {
+      // selects, checkboxes and radios submit on change; text-like inputs are
+      // left alone and submit on Enter (browser default).
+      const auto = el.tagName === "SELECT" || (el.tagName === "INPUT" && ["checkbox", "radio"].includes(el.type));
+      if (!auto) return;
+      if (typeof el.form.requestSubmit === "function") el.form.requestSubmit();
+      else el.form.submit();
+    }
+  });
+}
