@@ -14,7 +14,7 @@ SIDEBAR = [
     ("Executions", None, "executions"),
     ("Logs", None, "logs"),
     ("Namespaces", "tenants:namespaces", "namespaces"),
-    ("KV Store", None, "kv"),
+    ("KV Store", "tenants:kv", "kv"),
     ("Secrets", None, "secrets"),
     ("Apps", None, "apps"),
     ("Administration", "tenants:administration", "administration"),

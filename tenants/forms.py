@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import yaml
 from django import forms
 
+from flows.spec.formats import parse_duration
+from tenants.kv_values import KV_TYPES
 from tenants.models import NAMESPACE_PATTERN, TENANT_SLUG_PATTERN
 
 
@@ -64,3 +67,43 @@ class TenantForm(forms.Form):
         error_messages={"invalid": "Use lower-case letters, digits, '-' and '_'"},
     )
     name = forms.CharField(max_length=200)
+
+
+class KVForm(forms.Form):
+    """A KV entry typed on the page: the value is text, converted by its type."""
+
+    namespace = forms.RegexField(
+        regex=NAMESPACE_PATTERN,
+        max_length=150,
+        error_messages={"invalid": "Use lower-case letters, digits, '.', '-' and '_'"},
+    )
+    key = forms.CharField(max_length=255, help_text="Letters, digits, '.', '_' and '-'")
+    kv_type = forms.ChoiceField(
+        label="Type",
+        choices=[(t, t.title()) for t in KV_TYPES],
+        initial="STRING",
+    )
+    value = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+        help_text="JSON for the JSON type; ISO-8601 for dates (2024-05-01), date-times and "
+        "durations (PT1H)",
+    )
+    ttl = forms.CharField(
+        label="Expires after",
+        required=False,
+        max_length=40,
+        help_text="Optional ISO-8601 duration, e.g. PT1H or P7D",
+    )
+
+    def clean_ttl(self) -> timedelta | None:
+        raw = self.cleaned_data["ttl"].strip()
+        if not raw:
+            return None
+        try:
+            ttl = parse_duration(raw)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        if ttl <= timedelta(0):
+            raise forms.ValidationError("Must be a positive duration")
+        return ttl

@@ -123,3 +123,25 @@ def namespace_ancestors(name: str) -> list[str]:
     """`a.b.c` → `["a", "a.b", "a.b.c"]`."""
     parts = name.split(".")
     return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+class KVEntry(TenantOwned):
+    """A key of a namespace's KV store. `value` holds JSON (dates and durations as ISO text);
+    `kv_type` says how to read it back. An entry past `expires_at` is gone for every reader."""
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="kv_entries")
+    key = models.CharField(max_length=255)
+    kv_type = models.CharField(max_length=10)
+    value = models.JSONField(null=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "namespace", "key"], name="kv_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace.name}/{self.key}"

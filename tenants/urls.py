@@ -11,5 +11,7 @@ urlpatterns = [
     path("namespaces/", views.namespace_list, name="namespaces"),
     path("namespaces/new", views.namespace_new, name="namespace_new"),
     path("namespaces/<str:name>", views.namespace_detail, name="namespace_detail"),
+    path("kv/", views.kv_store, name="kv"),
+    path("kv/<str:namespace>/<str:key>/delete", views.kv_entry_delete, name="kv_delete"),
     path("admin/", views.administration, name="administration"),
 ]

@@ -6,14 +6,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import member_list, user_find_by_email
 from accounts.services import membership_add
 from flows.selectors import FlowQuery, flow_list, flow_search
-from tenants import selectors, services
-from tenants.errors import AviaryError
-from tenants.forms import MemberAddForm, NamespaceEditForm, NamespaceForm, TenantForm
+from tenants import kv_services, selectors, services
+from tenants.errors import AviaryError, NotFound
+from tenants.forms import KVForm, MemberAddForm, NamespaceEditForm, NamespaceForm, TenantForm
 from tenants.views_base import tenant_page
 
 
@@ -147,3 +148,62 @@ def _create_tenant(request: HttpRequest, form: TenantForm) -> int:
     membership_add(tenant=tenant, user=request.user)  # type: ignore[arg-type]
     messages.success(request, f"Tenant {tenant.slug} created; you are its first member.")
     return 302
+
+
+@tenant_page
+@require_http_methods(["GET", "POST"])
+def kv_store(request: HttpRequest) -> HttpResponse:
+    """Keys of one namespace (chosen in the URL), and a form to add or replace one."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    namespaces = selectors.namespace_list(tenant=tenant)
+    chosen = request.GET.get("namespace") or request.POST.get("namespace") or ""
+    if not chosen and namespaces.exists():
+        chosen = namespaces.first().name  # type: ignore[union-attr]
+    form = KVForm(request.POST or None, initial={"namespace": chosen})
+    status = 200
+    if request.method == "POST":
+        status = _kv_save(request, form)
+        if status == 302:
+            return redirect(f"{request.path}?namespace={form.cleaned_data['namespace']}")
+    entries = []
+    if chosen:
+        try:
+            entries = list(kv_services.kv_list(tenant=tenant, namespace=chosen))
+        except NotFound as error:
+            messages.error(request, error.message)
+    context = {"namespaces": namespaces, "chosen": chosen, "entries": entries, "form": form}
+    return render(request, "tenants/kv.html", context, status=status)
+
+
+def _kv_save(request: HttpRequest, form: KVForm) -> int:
+    if not form.is_valid():
+        return 422
+    data = form.cleaned_data
+    try:
+        kv_services.kv_set(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            namespace=data["namespace"],
+            key=data["key"],
+            value=data["value"],
+            kv_type=data["kv_type"],
+            ttl=data["ttl"],
+        )
+    except AviaryError as error:
+        form.add_error("value" if "value" in error.message.lower() else "key", error.message)
+        return error.status
+    messages.success(request, f"Key {data['key']} saved in {data['namespace']}.")
+    return 302
+
+
+@tenant_page
+@require_POST
+def kv_entry_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    deleted = kv_services.kv_delete(tenant=tenant, namespace=namespace, keys=[key])
+    if deleted:
+        messages.success(request, f"Key {key} deleted from {namespace}.")
+    else:
+        messages.error(request, f"Key {key} was not found in {namespace}.")
+    return redirect(
+        f"{reverse('tenants:kv', kwargs={'tenant': tenant.slug})}?namespace={namespace}"
+    )
