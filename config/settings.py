@@ -168,6 +168,9 @@ AVIARY = {
     "MAX_FLOW_SOURCE_BYTES": env_int("AVIARY_MAX_FLOW_SOURCE_BYTES", 1024 * 1024),
     "MAX_IMPORT_BYTES": env_int("AVIARY_MAX_IMPORT_BYTES", 20 * 1024 * 1024),
     "EXAMPLE_FLOWS_DIR": str(BASE_DIR / "flows" / "examples"),
+    # Fernet key(s) for secrets at rest; comma-separated to rotate. Unset: derived from
+    # SECRET_KEY (fine for development; production should set its own).
+    "SECRETS_KEY": env_secret("AVIARY_SECRETS_KEY", ""),
 }
 
 REST_FRAMEWORK = {

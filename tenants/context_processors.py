@@ -15,7 +15,7 @@ SIDEBAR = [
     ("Logs", None, "logs"),
     ("Namespaces", "tenants:namespaces", "namespaces"),
     ("KV Store", "tenants:kv", "kv"),
-    ("Secrets", None, "secrets"),
+    ("Secrets", "tenants:secrets", "secrets"),
     ("Apps", None, "apps"),
     ("Administration", "tenants:administration", "administration"),
 ]

@@ -107,3 +107,24 @@ class KVForm(forms.Form):
         if ttl <= timedelta(0):
             raise forms.ValidationError("Must be a positive duration")
         return ttl
+
+
+class SecretForm(forms.Form):
+    namespace = forms.RegexField(
+        regex=NAMESPACE_PATTERN,
+        max_length=150,
+        error_messages={"invalid": "Use lower-case letters, digits, '.', '-' and '_'"},
+    )
+    key = forms.RegexField(
+        regex=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=255,
+        help_text="Read in flows with {{ secret('KEY') }}; child namespaces see it too",
+        error_messages={"invalid": "Use letters, digits, '_', '.' and '-'"},
+    )
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        strip=False,
+        max_length=64 * 1024,
+        help_text="Stored encrypted; never shown again",
+    )
+    description = forms.CharField(required=False, max_length=500)

@@ -145,3 +145,24 @@ class KVEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.namespace.name}/{self.key}"
+
+
+class Secret(TenantOwned):
+    """A secret of a namespace, readable by its flows and its children's. Only ciphertext is
+    stored (see tenants/secrets/crypto.py)."""
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="secrets")
+    key = models.CharField(max_length=255)
+    ciphertext = models.TextField()
+    description = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "namespace", "key"], name="secret_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace.name}/{self.key}"

@@ -13,5 +13,7 @@ urlpatterns = [
     path("namespaces/<str:name>", views.namespace_detail, name="namespace_detail"),
     path("kv/", views.kv_store, name="kv"),
     path("kv/<str:namespace>/<str:key>/delete", views.kv_entry_delete, name="kv_delete"),
+    path("secrets/", views.secrets_page, name="secrets"),
+    path("secrets/<str:namespace>/<str:key>/delete", views.secret_delete, name="secret_delete"),
     path("admin/", views.administration, name="administration"),
 ]

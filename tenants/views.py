@@ -14,7 +14,15 @@ from accounts.services import membership_add
 from flows.selectors import FlowQuery, flow_list, flow_search
 from tenants import kv_services, selectors, services
 from tenants.errors import AviaryError, NotFound
-from tenants.forms import KVForm, MemberAddForm, NamespaceEditForm, NamespaceForm, TenantForm
+from tenants.forms import (
+    KVForm,
+    MemberAddForm,
+    NamespaceEditForm,
+    NamespaceForm,
+    SecretForm,
+    TenantForm,
+)
+from tenants.secrets import services as secret_services
 from tenants.views_base import tenant_page
 
 
@@ -207,3 +215,51 @@ def kv_entry_delete(request: HttpRequest, namespace: str, key: str) -> HttpRespo
     return redirect(
         f"{reverse('tenants:kv', kwargs={'tenant': tenant.slug})}?namespace={namespace}"
     )
+
+
+@tenant_page
+@require_http_methods(["GET", "POST"])
+def secrets_page(request: HttpRequest) -> HttpResponse:
+    """Secret keys of one namespace (values are never shown) and a form to set one."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    namespaces = selectors.namespace_list(tenant=tenant)
+    chosen = request.GET.get("namespace") or request.POST.get("namespace") or ""
+    if not chosen and namespaces.exists():
+        chosen = namespaces.first().name  # type: ignore[union-attr]
+    form = SecretForm(request.POST or None, initial={"namespace": chosen})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            secret_services.secret_set(
+                tenant=tenant,
+                namespace=data["namespace"],
+                key=data["key"],
+                value=data["value"],
+                description=data["description"],
+            )
+        except AviaryError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Secret {data['key']} saved in {data['namespace']}.")
+            return redirect(f"{request.path}?namespace={data['namespace']}")
+    secrets = []
+    if chosen:
+        try:
+            secrets = list(secret_services.secret_list(tenant=tenant, namespace=chosen))
+        except NotFound as error:
+            messages.error(request, error.message)
+    context = {"namespaces": namespaces, "chosen": chosen, "secrets": secrets, "form": form}
+    status = 422 if form.is_bound else 200
+    return render(request, "tenants/secrets.html", context, status=status)
+
+
+@tenant_page
+@require_POST
+def secret_delete(request: HttpRequest, namespace: str, key: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    if secret_services.secret_delete(tenant=tenant, namespace=namespace, key=key):
+        messages.success(request, f"Secret {key} deleted from {namespace}.")
+    else:
+        messages.error(request, f"Secret {key} was not found in {namespace}.")
+    url = reverse("tenants:secrets", kwargs={"tenant": tenant.slug})
+    return redirect(f"{url}?namespace={namespace}")
