@@ -1,0 +1,260 @@
+"""An in-process runner, for `flow test` and the tests: the same decisions as the Celery
+executor, applied in memory, with task runs executed synchronously.
+
+Loop: decide → apply → run every task run sent to a worker (claim, run, record) → decide
+again, until the execution ends. Waiting (a retry's delay, a Sleep task) goes through the
+injected clock and sleeper: with a `ManualClock`, a flow that retries for minutes runs in
+milliseconds and its dates are exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from executions.engine.actions import (
+    Action,
+    EmitLog,
+    RetryExecution,
+    RunTaskRun,
+    StartAttempt,
+    WakeUp,
+)
+from executions.engine.apply import apply_actions
+from executions.engine.decide import decide
+from executions.engine.flow import FlowSpec, load_flow
+from executions.engine.model import (
+    Execution,
+    IdFactory,
+    Label,
+    TaskRun,
+    new_execution,
+    replay_execution,
+)
+from executions.engine.ports import KVStore, Storage
+from executions.engine.rendering import RendererFactory
+from executions.engine.services import EngineServices, error_log_entries
+from executions.engine.states import State
+from executions.engine.tasks.base import LogLine
+from executions.engine.tasks.registry import TaskRegistry
+from executions.engine.variables import RunEnvironment
+from executions.engine.worker import run_attempt
+
+
+class ManualClock:
+    """A clock that only moves when told to (or when something sleeps on it)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2024, 12, 20, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=max(seconds, 0))
+
+    def advance_to(self, at: datetime) -> None:
+        self.now = max(self.now, at)
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class EngineStuck(RuntimeError):
+    """The execution is not over, yet nothing can make it progress (an engine bug)."""
+
+
+@dataclass
+class RunResult:
+    """The final execution and every log line; unpacks as `execution, logs`. `retried`
+    holds the executions ended RETRIED before it (retries creating a new execution)."""
+
+    execution: Execution
+    logs: list[LogLine]
+    retried: list[Execution] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.execution, self.logs))
+
+    @property
+    def executions(self) -> list[Execution]:
+        return [*self.retried, self.execution]
+
+    def task_run(self, task_id: str, value: str | None = None) -> TaskRun:
+        for task_run in self.execution.task_runs:
+            if task_run.task_id == task_id and (value is None or task_run.value == value):
+                return task_run
+        raise KeyError(f"No task run of {task_id!r}")
+
+    def logs_of(self, task_id: str) -> list[LogLine]:
+        return [line for line in self.logs if line.task_id == task_id]
+
+
+@dataclass
+class _Runner:
+    flow: FlowSpec
+    clock: Callable[[], datetime]
+    sleeper: Callable[[float], None]
+    renderer: RendererFactory | None
+    ids: IdFactory | None
+    services: Any
+    storage: Storage | None
+    kv: KVStore | None
+    environment: RunEnvironment | None
+    registry: TaskRegistry | None
+    logs: list[LogLine] = field(default_factory=list)
+    current: Execution | None = None
+    first_log: int = 0  # where the current execution's log lines start
+
+    def __post_init__(self) -> None:
+        if self.services is None:
+            self.services = EngineServices(self.kv, self.storage, errors=self.error_logs)
+
+    def error_logs(self) -> list[dict[str, Any]]:
+        if self.current is None:
+            return []
+        return error_log_entries(self.current, self.logs[self.first_log :])
+
+    def wait_until(self, at: datetime) -> None:
+        seconds = (at - self.clock()).total_seconds()
+        if seconds > 0:
+            self.sleeper(seconds)
+
+    def decide(self, execution: Execution) -> tuple[Execution, list[Action]]:
+        now = self.clock()
+        self.current = execution
+        actions = decide(
+            self.flow,
+            execution,
+            now,
+            renderer=self.renderer,
+            ids=self.ids,
+            environment=self.environment,
+            services=self.services,
+        )
+        for action in actions:
+            if isinstance(action, EmitLog):
+                task_id = None
+                if action.task_run_id is not None:
+                    task_id = next(
+                        (r.task_id for r in execution.task_runs if r.id == action.task_run_id),
+                        None,
+                    )
+                self.logs.append(
+                    LogLine(action.level, action.message, now, action.task_run_id, task_id)
+                )
+        return apply_actions(execution, actions, now), actions
+
+    def run_task(self, execution: Execution, task_run_id: str) -> Execution:
+        execution = apply_actions(execution, [StartAttempt(task_run_id)], self.clock())
+        self.current = execution
+        outcome = run_attempt(
+            self.flow,
+            execution,
+            task_run_id,
+            clock=self.clock,
+            sleeper=self.sleeper,
+            renderer=self.renderer,
+            services=self.services,
+            storage=self.storage,
+            kv=self.kv,
+            environment=self.environment,
+            registry=self.registry,
+        )
+        self.logs.extend(outcome.logs)
+        return apply_actions(execution, [outcome.action], self.clock())
+
+    def next_wake(self, execution: Execution, actions: Iterable[Action]) -> datetime | None:
+        dates = [action.at for action in actions if isinstance(action, WakeUp)]
+        dates += [
+            task_run.wake_at
+            for task_run in execution.task_runs
+            if task_run.current is State.RETRYING and task_run.wake_at is not None
+        ]
+        return min(dates) if dates else None
+
+    def run(self, execution: Execution, max_steps: int) -> RunResult:
+        retried: list[Execution] = []
+        for _ in range(max_steps):
+            execution, actions = self.decide(execution)
+            for action in actions:
+                if isinstance(action, RunTaskRun):
+                    execution = self.run_task(execution, action.task_run_id)
+            again = next((a for a in actions if isinstance(a, RetryExecution)), None)
+            if again is not None:
+                retried.append(execution)
+                self.wait_until(again.at)
+                execution = replay_execution(
+                    execution, now=self.clock(), execution_id=self.ids() if self.ids else None
+                )
+                self.first_log = len(self.logs)
+                continue
+            if execution.current.terminated:
+                return RunResult(execution, self.logs, retried)
+            if any(isinstance(a, RunTaskRun) for a in actions) or _progressed(actions):
+                continue
+            wake = self.next_wake(execution, actions)
+            if wake is None:
+                raise EngineStuck(f"Execution {execution.id} is {execution.current} and stuck")
+            self.wait_until(wake)
+        raise EngineStuck(f"Execution {execution.id} did not end within {max_steps} steps")
+
+
+def _progressed(actions: list[Action]) -> bool:
+    return any(not isinstance(action, EmitLog | WakeUp) for action in actions)
+
+
+def run_flow(
+    flow: FlowSpec | str,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    sleeper: Callable[[float], None] | None = None,
+    labels: Iterable[Label] = (),
+    renderer: RendererFactory | None = None,
+    ids: IdFactory | None = None,
+    services: Any = None,
+    storage: Storage | None = None,
+    kv: KVStore | None = None,
+    environment: RunEnvironment | None = None,
+    registry: TaskRegistry | None = None,
+    execution_id: str | None = None,
+    max_steps: int = 100_000,
+) -> RunResult:
+    """Run `flow` (a `FlowSpec` or YAML text) to its end with already-typed `inputs`.
+    With a `ManualClock` and no `sleeper`, waiting advances that clock. `services` are what
+    `kv()`, `secret()`, `read()` and `errorLogs()` reach; by default an `EngineServices`
+    over `kv` and `storage` whose `errorLogs()` returns this run's ERROR lines."""
+    spec = load_flow(flow) if isinstance(flow, str) else flow
+    if clock is None:
+        clock, default_sleeper = _system_clock, time.sleep
+    else:
+        default_sleeper = clock.sleep if isinstance(clock, ManualClock) else time.sleep
+    runner = _Runner(
+        spec,
+        clock,
+        sleeper or default_sleeper,
+        renderer,
+        ids,
+        services,
+        storage,
+        kv,
+        environment,
+        registry,
+    )
+    execution = new_execution(
+        execution_id=execution_id or (ids() if ids else None),
+        namespace=spec.namespace,
+        flow_id=spec.id,
+        flow_revision=spec.revision,
+        now=clock(),
+        inputs=inputs,
+        flow_labels=spec.labels,
+        labels=labels,
+        tenant_id=spec.tenant_id,
+    )
+    return runner.run(execution, max_steps)
