@@ -10,6 +10,7 @@ from config.api_errors import api_not_found
 api_v1_tenant = [
     path("", include("flows.urls_api")),
     path("", include("tenants.urls_api")),
+    path("", include("executions.urls_api")),
 ]
 
 urlpatterns = [

@@ -1,13 +1,14 @@
-"""Celery tasks run by the workers. The execution engine's tasks join them in its issue."""
+"""Celery tasks: the executor (queue `executor`) and the worker (queue `worker`). Messages
+carry ids only; the handlers are idempotent (see executions/services.py)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 
 from accounts.services import api_token_purge, session_purge_expired
+from tenants.models import Tenant
 
 log = logging.getLogger("aviary.worker")
 
@@ -15,7 +16,33 @@ log = logging.getLogger("aviary.worker")
 @shared_task(name="aviary.housekeeping")
 def housekeeping() -> dict[str, int]:
     """Drop expired sessions and API tokens dead (revoked or expired) for 90 days."""
+    from datetime import timedelta
+
     sessions = session_purge_expired()
     tokens = api_token_purge(older_than=timedelta(days=90))
     log.info("housekeeping: %s expired session(s), %s dead API token(s) removed", sessions, tokens)
     return {"sessions": sessions, "tokens": tokens}
+
+
+def _tenant(tenant_id: int) -> Tenant | None:
+    from tenants.selectors import tenant_by_id
+
+    return tenant_by_id(tenant_id=tenant_id)
+
+
+@shared_task(name="aviary.advance_execution", queue="executor", acks_late=True)
+def advance_execution(tenant_id: int, execution_id: str) -> None:
+    from executions.services import execution_advance
+
+    tenant = _tenant(tenant_id)
+    if tenant is not None:
+        execution_advance(tenant=tenant, execution_id=execution_id)
+
+
+@shared_task(name="aviary.run_task_run", queue="worker", acks_late=True)
+def run_task_run(tenant_id: int, execution_id: str, task_run_id: str) -> None:
+    from executions.services import task_run_execute
+
+    tenant = _tenant(tenant_id)
+    if tenant is not None:
+        task_run_execute(tenant=tenant, execution_id=execution_id, task_run_id=task_run_id)

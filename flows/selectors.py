@@ -103,3 +103,16 @@ def flow_export_zip(*, flows: QuerySet[Flow]) -> bytes:
         for flow in flows.iterator(chunk_size=500):
             archive.writestr(f"{flow.namespace.name}.{flow.flow_id}.yml", flow.source)
     return buffer.getvalue()
+
+
+def flow_revision_source(*, tenant: Tenant, namespace: str, flow_id: str, revision: int) -> str:
+    """The YAML of one revision (executions run the revision they started with)."""
+    source = (
+        FlowRevision.objects.for_tenant(tenant)
+        .filter(flow__namespace__name=namespace, flow__flow_id=flow_id, revision=revision)
+        .values_list("source", flat=True)
+        .first()
+    )
+    if source is None:
+        raise NotFound(f"Revision {revision} of flow {namespace}.{flow_id} not found")
+    return source

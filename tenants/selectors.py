@@ -64,3 +64,8 @@ def namespace_children(*, tenant: Tenant, name: str) -> QuerySet[Namespace]:
 def tenant_find(*, slug: str) -> Tenant | None:
     """A tenant by slug, with no membership check: for commands and the superadmin only."""
     return Tenant.objects.filter(slug=slug).first()
+
+
+def tenant_by_id(*, tenant_id: int) -> Tenant | None:
+    """For Celery tasks, whose messages carry ids; no membership check (no user there)."""
+    return Tenant.objects.filter(pk=tenant_id).first()

@@ -1,16 +1,22 @@
-"""`manage.py flow validate PATH...`: check flow files as the API would, without a database.
+"""`manage.py flow validate|test`: work with flow files, without a server or a database.
 
-Prints `path:line: message` for each problem and exits 0 when every flow is valid, 2 if not.
-A directory stands for the .yml/.yaml files under it.
+`flow validate PATH...` prints `path:line: message` for each problem and exits 0 when every
+flow is valid, 2 if not (a directory stands for the .yml/.yaml files under it).
+`flow test PATH [--input KEY=VALUE ...]` runs the flow in this process and prints ONE JSON
+document (the execution in Kestra's shape plus its logs); exit 0 SUCCESS/WARNING, 1 FAILED,
+KILLED or CANCELLED, 2 when the flow or an input is invalid (problems on stderr).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from executions.engine.local import run_flow_file
 from flows.spec import validate_flow_source
 from flows.spec.yaml_loader import split_documents
 
@@ -25,11 +31,22 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         validate = sub.add_parser("validate", help="validate flow YAML files or directories")
         validate.add_argument("paths", nargs="+", metavar="PATH")
+        test = sub.add_parser("test", help="run one flow file in this process")
+        test.add_argument("path", metavar="PATH")
+        test.add_argument(
+            "--input",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            dest="inputs",
+            help="an input value (repeatable); a FILE input takes a local path",
+        )
 
-    def handle(self, *args: object, action: str, paths: list[str], **options: object) -> None:
-        if action != "validate":  # pragma: no cover - argparse refuses other actions
-            raise CommandError(f"unknown action {action}")
-        files = list(_expand(paths))
+    def handle(self, *args: object, action: str, **options: Any) -> None:
+        if action == "test":
+            self._test(options["path"], options["inputs"])
+            return
+        files = list(_expand(options["paths"]))
         problems = 0
         for path in files:
             problems += self._validate_file(path)
@@ -38,6 +55,26 @@ class Command(BaseCommand):
             self.stderr.write(f"{problems} problem(s), {checked}")
             sys.exit(INVALID_EXIT)
         self.stdout.write(f"All valid, {checked}")
+
+    def _test(self, path: str, inputs: list[str]) -> None:
+        raw: dict[str, str] = {}
+        for item in inputs:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise CommandError(f"--input expects KEY=VALUE, got '{item}'", returncode=2)
+            raw[key] = value
+        try:
+            source = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            self.stderr.write(f"{path}:0: cannot read: {error}")
+            sys.exit(INVALID_EXIT)
+        result = run_flow_file(source, raw)
+        for problem in result.problems:
+            where = f"{problem.path}: " if problem.path else ""
+            self.stderr.write(f"{path}:{problem.line or 0}: {where}{problem.message}")
+        if result.document is not None:
+            self.stdout.write(json.dumps(result.document, default=str))
+        sys.exit(result.exit_code)
 
     def _validate_file(self, path: Path) -> int:
         try:

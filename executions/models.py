@@ -1,0 +1,97 @@
+"""Executions, their task runs and their logs, as rows.
+
+The engine decides on an immutable snapshot (executions/engine/model.py); these tables hold
+it: one row per execution (queried by the lists, so its filter columns are real columns) and
+one row per task run (so a loop with thousands of iterations updates rows, not one ever
+growing document). `executions/snapshots.py` converts both ways.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tenants.models import TenantOwned
+
+
+class Execution(TenantOwned):
+    id = models.CharField(primary_key=True, max_length=32)
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100)
+    flow_revision = models.PositiveIntegerField()
+    state = models.CharField(max_length=12)
+    # Kestra's `state.histories`: [[state, ISO date], ...]
+    histories = models.JSONField(default=list)
+    start_date = models.DateTimeField()
+    end_date = models.DateTimeField(null=True, blank=True)
+    inputs = models.JSONField(default=dict)
+    outputs = models.JSONField(null=True, blank=True)
+    labels = models.JSONField(default=list)  # [{key, value}]
+    variables = models.JSONField(default=dict)
+    trigger = models.JSONField(null=True, blank=True)
+    parent_id = models.CharField(max_length=32, blank=True, default="")
+    original_id = models.CharField(max_length=32, blank=True, default="")
+    attempt_number = models.PositiveIntegerField(default=1)
+    original_created_date = models.DateTimeField(null=True, blank=True)
+    schedule_date = models.DateTimeField(null=True, blank=True)
+    # When the executor must decide again (retry delay, timeout, sleep): read by the waker.
+    wake_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-start_date", "-id"], name="exec_tenant_start"),
+            models.Index(
+                fields=["tenant", "namespace", "flow_id", "-start_date"], name="exec_flow_start"
+            ),
+            models.Index(fields=["tenant", "state", "-start_date"], name="exec_state_start"),
+            models.Index(fields=["wake_at"], name="exec_wake_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id} {self.id}"
+
+
+class TaskRun(TenantOwned):
+    id = models.CharField(primary_key=True, max_length=32)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="task_runs")
+    position = models.PositiveIntegerField()  # creation order within the execution
+    task_id = models.CharField(max_length=100)
+    parent_task_run_id = models.CharField(max_length=32, blank=True, default="")
+    # None (no loop value) differs from "" (an empty loop value)
+    value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    iteration = models.IntegerField(null=True, blank=True)
+    state = models.CharField(max_length=12)
+    histories = models.JSONField(default=list)
+    attempts = models.JSONField(default=list)  # [{"histories": [[state, date], ...]}]
+    outputs = models.JSONField(null=True, blank=True)
+    wake_at = models.DateTimeField(null=True, blank=True)
+    engine_state = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["execution", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "position"], name="taskrun_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.id}"
+
+
+class LogEntry(TenantOwned):
+    """A log line of an execution (a task's, or the executor's when `task_run_id` is empty).
+    Secret values are masked before a line is stored."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="logs")
+    task_run_id = models.CharField(max_length=32, blank=True, default="")
+    task_id = models.CharField(max_length=100, blank=True, default="")
+    attempt_number = models.PositiveIntegerField(default=0)
+    level = models.CharField(max_length=8)
+    message = models.TextField()
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        ordering = ["execution", "timestamp", "id"]
+        indexes = [models.Index(fields=["execution", "timestamp"], name="log_execution_time")]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.message[:60]}"

@@ -1,0 +1,59 @@
+"""Reads of executions and their logs, always within one tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from executions import snapshots
+from executions.models import Execution, LogEntry, TaskRun
+from tenants.errors import NotFound
+from tenants.models import Tenant
+
+
+def execution_get(*, tenant: Tenant, execution_id: str) -> Execution:
+    row = (
+        Execution.objects.for_tenant(tenant)
+        .select_related("tenant")
+        .filter(pk=execution_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"Execution {execution_id} not found")
+    return row
+
+
+def execution_as_json(execution: Execution) -> dict[str, Any]:
+    """Kestra's execution JSON, task runs included (two queries)."""
+    runs = list(
+        TaskRun.objects.for_tenant(execution.tenant)
+        .filter(execution=execution)
+        .order_by("position")
+    )
+    return snapshots.snapshot(execution, runs).to_kestra_json()
+
+
+def log_list(*, tenant: Tenant, execution_id: str, min_level: str = "TRACE") -> QuerySet[LogEntry]:
+    execution = execution_get(tenant=tenant, execution_id=execution_id)
+    levels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+    wanted = levels[levels.index(min_level) :] if min_level in levels else levels
+    return (
+        LogEntry.objects.for_tenant(tenant)
+        .filter(execution=execution, level__in=wanted)
+        .order_by("timestamp", "id")
+    )
+
+
+def log_as_json(entry: LogEntry, execution: Execution) -> dict[str, Any]:
+    return {
+        "executionId": execution.id,
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "taskId": entry.task_id or None,
+        "taskRunId": entry.task_run_id or None,
+        "attemptNumber": entry.attempt_number,
+        "level": entry.level,
+        "message": entry.message,
+        "timestamp": entry.timestamp.isoformat(),
+    }
