@@ -171,6 +171,9 @@ AVIARY = {
     # Fernet key(s) for secrets at rest; comma-separated to rotate. Unset: derived from
     # SECRET_KEY (fine for development; production should set its own).
     "SECRETS_KEY": env_secret("AVIARY_SECRETS_KEY", ""),
+    # A worker renews its task run's lease every third of this; a lease this old means the
+    # worker died, and the task run is run again as a new attempt.
+    "TASK_LEASE_SECONDS": env_int("AVIARY_TASK_LEASE_SECONDS", 30),
 }
 
 REST_FRAMEWORK = {

@@ -66,11 +66,22 @@ class TaskRun(TenantOwned):
     outputs = models.JSONField(null=True, blank=True)
     wake_at = models.DateTimeField(null=True, blank=True)
     engine_state = models.JSONField(default=dict)
+    # The worker running the current attempt renews `lease_until`; a lease that runs out
+    # means the worker died, and the sweeper gives the task run a new attempt elsewhere.
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["execution", "position"]
         constraints = [
             models.UniqueConstraint(fields=["execution", "position"], name="taskrun_position")
+        ]
+        indexes = [
+            models.Index(
+                fields=["lease_until"],
+                name="taskrun_running_lease",
+                condition=models.Q(state="RUNNING"),
+            )
         ]
 
     def __str__(self) -> str:

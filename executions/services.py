@@ -5,18 +5,30 @@ carry ids only and leave on commit; every step is idempotent."""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from executions import snapshots
 from executions.adapters import InputFiles, TenantKV, secret_lookup
 from executions.engine import commands
-from executions.engine.actions import Action, EmitLog, RetryExecution, RunTaskRun, WakeUp
+from executions.engine.actions import (
+    Action,
+    EmitLog,
+    FinishAttempt,
+    RetryExecution,
+    RunTaskRun,
+    StartAttempt,
+    WakeUp,
+)
 from executions.engine.apply import apply_actions
 from executions.engine.decide import decide
 from executions.engine.flow import FlowSpec, load_flow
@@ -33,6 +45,7 @@ from flows.selectors import flow_get, flow_revision_source
 from flows.spec import flow_labels
 from tenants.errors import Conflict, Unprocessable, Violation
 from tenants.models import Tenant
+from tenants.selectors import tenant_by_id
 from tenants.storage.local import LocalStorage
 
 MAX_PASSES = 200  # decisions applied in one executor message before it yields
@@ -238,31 +251,97 @@ def _replay(tenant: Tenant, failed: Snapshot, at: datetime) -> None:
     _advance_on_commit(tenant, replay.id, max(0.0, (at - timezone.now()).total_seconds()))
 
 
-def task_run_execute(*, tenant: Tenant, execution_id: str, task_run_id: str) -> None:
-    """The worker's step: claim the task run (a duplicate delivery finds it taken and stops),
-    run it outside any transaction, then report the attempt once."""
+def _lease_seconds() -> int:
+    return int(settings.AVIARY["TASK_LEASE_SECONDS"])
+
+
+def _lease(tenant: Tenant, task_run_id: str, owner: str) -> None:
+    until = timezone.now() + timedelta(seconds=_lease_seconds()) if owner else None
+    TaskRun.objects.for_tenant(tenant).filter(pk=task_run_id).update(
+        lease_owner=owner, lease_until=until
+    )
+
+
+def _take(
+    tenant: Tenant, execution_id: str, task_run_id: str, owner: str, takeover: bool
+) -> tuple[Execution, Snapshot] | None:
+    """Claim the task run for this worker: a CREATED one gets its first attempt; with
+    `takeover`, a RUNNING one whose previous worker was lost (no owner) is adopted. Anything
+    else (a duplicate delivery, a killed run) gives None."""
     with transaction.atomic():
         locked = _locked(tenant, execution_id)
         if locked is None:
-            return
+            return None
         row, before = locked
         claim = commands.claim(before, task_run_id)
-        if not claim:
-            return
-        now = timezone.now()
-        claimed = apply_actions(before, claim, now)
-        snapshots.save(tenant=tenant, before=before, after=claimed, wake_at=row.wake_at)
+        if claim:
+            claimed = apply_actions(before, claim, timezone.now())
+            snapshots.save(tenant=tenant, before=before, after=claimed, wake_at=row.wake_at)
+        elif takeover and _unowned(tenant, before, task_run_id):
+            claimed = before
+        else:
+            return None
+        _lease(tenant, task_run_id, owner)
+        return row, claimed
+
+
+def _unowned(tenant: Tenant, snap: Snapshot, task_run_id: str) -> bool:
+    run = snap.task_run(task_run_id)
+    last = run.last_attempt
+    if run.current is not State.RUNNING or last is None or last.state.current is not State.RUNNING:
+        return False
+    owner = (
+        TaskRun.objects.for_tenant(tenant)
+        .filter(pk=task_run_id)
+        .values_list("lease_owner", flat=True)
+        .first()
+    )
+    return owner == ""
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the lease while the attempt runs, so the sweeper knows this worker lives."""
+
+    def __init__(self, tenant: Tenant, task_run_id: str, owner: str) -> None:
+        super().__init__(daemon=True, name=f"lease-{task_run_id}")
+        self.tenant, self.task_run_id, self.owner = tenant, task_run_id, owner
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.wait(_lease_seconds() / 3):
+                _lease(self.tenant, self.task_run_id, self.owner)
+        finally:
+            connection.close()
+
+
+def task_run_execute(
+    *, tenant: Tenant, execution_id: str, task_run_id: str, takeover: bool = False
+) -> None:
+    """The worker's step: claim the task run (a duplicate delivery finds it taken and stops),
+    run it outside any transaction while renewing its lease, then report the attempt once."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    taken = _take(tenant, execution_id, task_run_id, owner, takeover)
+    if taken is None:
+        return
+    row, claimed = taken
     spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
     services = _services(tenant, row.namespace, row.id)
-    outcome = run_attempt(
-        spec,
-        claimed,
-        task_run_id,
-        clock=timezone.now,
-        services=services,
-        storage=services.storage,
-        kv=services.kv_store,
-    )
+    heartbeat = _Heartbeat(tenant, task_run_id, owner)
+    heartbeat.start()
+    try:
+        outcome = run_attempt(
+            spec,
+            claimed,
+            task_run_id,
+            clock=timezone.now,
+            services=services,
+            storage=services.storage,
+            kv=services.kv_store,
+        )
+    finally:
+        heartbeat.stopping.set()
+        heartbeat.join()
     with transaction.atomic():
         locked = _locked(tenant, execution_id)
         if locked is None:
@@ -273,7 +352,69 @@ def task_run_execute(*, tenant: Tenant, execution_id: str, task_run_id: str) -> 
             after = apply_actions(current, accepted, timezone.now())
             row = snapshots.save(tenant=tenant, before=current, after=after, wake_at=row.wake_at)
         _write_logs(tenant, row, outcome.logs, outcome.attempt_number)
+        _lease(tenant, task_run_id, "")
         _advance_on_commit(tenant, execution_id)
+
+
+def task_runs_recover_lost(*, limit: int = 100) -> int:
+    """The sweeper: a RUNNING task run whose lease ran out lost its worker (killed, machine
+    gone). Its attempt ends KILLED and a new attempt is sent to another worker: the task is
+    neither lost nor run twice at once. Returns how many were recovered."""
+    from executions import tasks
+
+    now = timezone.now()
+    lost = list(
+        TaskRun.all_tenants.filter(state="RUNNING", lease_until__lt=now).values_list(
+            "tenant_id", "execution_id", "id"
+        )[:limit]
+    )
+    recovered = 0
+    for tenant_id, execution_id, task_run_id in lost:
+        tenant = tenant_by_id(tenant_id=tenant_id)
+        if tenant is None:
+            continue
+        with transaction.atomic():
+            locked = _locked(tenant, execution_id)
+            if locked is None:
+                continue
+            row, before = locked
+            still_lost = (
+                TaskRun.objects.for_tenant(tenant)
+                .filter(pk=task_run_id, state="RUNNING", lease_until__lt=now)
+                .exists()
+            )
+            last = before.task_run(task_run_id).last_attempt
+            if not still_lost or last is None or last.state.current is not State.RUNNING:
+                continue
+            actions = [FinishAttempt(task_run_id, State.KILLED), StartAttempt(task_run_id)]
+            after = apply_actions(before, actions, now)
+            row = snapshots.save(tenant=tenant, before=before, after=after, wake_at=row.wake_at)
+            message = "The worker running this task was lost; it runs again as a new attempt"
+            task_id = before.task_run(task_run_id).task_id
+            _write_logs(tenant, row, [LogLine("WARN", message, now, task_run_id, task_id)])
+            _lease(tenant, task_run_id, "")  # unowned: the next worker adopts it
+            transaction.on_commit(
+                lambda t=tenant_id, e=execution_id, r=task_run_id: tasks.run_task_run.apply_async(
+                    (t, e, r), {"takeover": True}
+                )
+            )
+            recovered += 1
+    return recovered
+
+
+def executions_wake_due(*, limit: int = 500) -> int:
+    """Backstop for delayed executor messages (a retry date, a timeout) lost with a worker:
+    send `advance` for every unfinished execution whose wake-up date has passed."""
+    from executions import tasks
+
+    due = list(
+        Execution.all_tenants.filter(wake_at__lte=timezone.now())
+        .exclude(state__in=[s.value for s in State if s.terminated])
+        .values_list("tenant_id", "id")[:limit]
+    )
+    for tenant_id, execution_id in due:
+        tasks.advance_execution.delay(tenant_id, execution_id)
+    return len(due)
 
 
 def wait_for_terminal(*, tenant: Tenant, execution_id: str, timeout: timedelta) -> Execution:

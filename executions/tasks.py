@@ -40,9 +40,13 @@ def advance_execution(tenant_id: int, execution_id: str) -> None:
 
 
 @shared_task(name="aviary.run_task_run", queue="worker", acks_late=True)
-def run_task_run(tenant_id: int, execution_id: str, task_run_id: str) -> None:
+def run_task_run(
+    tenant_id: int, execution_id: str, task_run_id: str, takeover: bool = False
+) -> None:
     from executions.services import task_run_execute
 
     tenant = _tenant(tenant_id)
     if tenant is not None:
-        task_run_execute(tenant=tenant, execution_id=execution_id, task_run_id=task_run_id)
+        task_run_execute(
+            tenant=tenant, execution_id=execution_id, task_run_id=task_run_id, takeover=takeover
+        )

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from config.celery import ensure_broker_folders
 from executions.periodic import PeriodicJob, SchedulerLoop
+from executions.services import executions_wake_due, task_runs_recover_lost
 from executions.tasks import housekeeping
 
 HOUR = 3600.0
@@ -25,7 +26,12 @@ class Command(BaseCommand):
         logging.getLogger("aviary").setLevel(logging.INFO)
         ensure_broker_folders()
         loop = SchedulerLoop(
-            [PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay())], tick=tick
+            [
+                PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay()),
+                PeriodicJob("wake-executions", 1.0, executions_wake_due),
+                PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
+            ],
+            tick=tick,
         )
         if once:
             ran = loop.run_once()
