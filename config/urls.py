@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("ui/<slug:tenant>/", include("tenants.urls")),
     path("ui/<slug:tenant>/flows/", include("flows.urls")),
+    path("ui/<slug:tenant>/executions/", include("executions.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from executions import api
+from executions import api, api_search
 
 urlpatterns = [
     path(
@@ -10,6 +10,9 @@ urlpatterns = [
         api.ExecutionCreateApi.as_view(),
         name="api-execution-create",
     ),
+    # the search routes come before the id routes, which would take "search" for an id
+    path("executions/search", api_search.ExecutionSearchApi.as_view(), name="api-execution-search"),
+    path("logs/search", api_search.LogSearchApi.as_view(), name="api-log-search"),
     path("executions/<str:execution_id>", api.ExecutionDetailApi.as_view(), name="api-execution"),
     path("logs/<str:execution_id>", api.ExecutionLogsApi.as_view(), name="api-execution-logs"),
 ]

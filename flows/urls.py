@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from executions import views as execution_views
 from flows import views
 
 app_name = "flows"
@@ -14,4 +15,10 @@ urlpatterns = [
     path("<str:namespace>/<str:flow_id>", views.flow_detail, name="detail"),
     path("<str:namespace>/<str:flow_id>/revisions", views.flow_revisions, name="revisions"),
     path("<str:namespace>/<str:flow_id>/delete", views.flow_delete, name="delete"),
+    path("<str:namespace>/<str:flow_id>/execute", execution_views.flow_execute, name="execute"),
+    path(
+        "<str:namespace>/<str:flow_id>/executions",
+        execution_views.flow_executions,
+        name="executions",
+    ),
 ]

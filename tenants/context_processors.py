@@ -11,7 +11,7 @@ from tenants.selectors import tenant_list_for_user
 SIDEBAR = [
     ("Dashboard", "tenants:dashboard", "dashboard"),
     ("Flows", "flows:list", "flows"),
-    ("Executions", None, "executions"),
+    ("Executions", "executions:list", "executions"),
     ("Logs", None, "logs"),
     ("Namespaces", "tenants:namespaces", "namespaces"),
     ("KV Store", "tenants:kv", "kv"),

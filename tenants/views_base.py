@@ -25,7 +25,8 @@ def tenant_page(view: View) -> View:
             request.tenant = tenant_get_for_member(slug=tenant, user=request.user)  # type: ignore[attr-defined]
         except NotFound as error:
             raise Http404(error.message) from None
-        request.session["tenant"] = tenant
+        if request.session.get("tenant") != tenant:  # no session write on every poll
+            request.session["tenant"] = tenant
         try:
             return view(request, *args, **kwargs)
         except NotFound as error:

@@ -92,3 +92,13 @@ def mallory_api(api_for, mallory) -> APIClient:
 def post_yaml(client: APIClient, url: str, source: str | bytes, method: str = "post"):
     body = source.encode() if isinstance(source, str) else source
     return getattr(client, method)(url, data=body, content_type="application/x-yaml")
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for helper processes (Celery workers): Linux sends them SIGTERM when the
+    test process dies, even killed, so no orphan consumes the next run's messages."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

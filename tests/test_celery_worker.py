@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from executions.tasks import housekeeping
+from tests.conftest import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +36,7 @@ def worker_queue(tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
     }
     command = [
         sys.executable,
@@ -58,7 +60,14 @@ def worker_queue(tmp_path):
         "INFO",
     ]
     log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
     yield queue
     process.terminate()
     try:

@@ -53,8 +53,13 @@ class ExpressionError(Unprocessable):
         self.line = line
         shown = expression if len(expression) <= _SHOWN else expression[:_SHOWN] + "…"
         where = f" in `{path}`" if path else ""
-        at = f" (line {line})" if line and "\n" in expression else ""
-        super().__init__(f"Unable to render `{shown}`{where}: {message}{at}", field=path or None)
+        if message.startswith("Unable to find `"):
+            # Kestra's sentence for an unknown root variable, word for word
+            sentence = f"{message} `{shown}` at line {line or 1}{where}"
+        else:
+            at = f" (line {line})" if line and "\n" in expression else ""
+            sentence = f"Unable to render `{shown}`{where}: {message}{at}"
+        super().__init__(sentence, field=path or None)
         # AviaryError stores the full sentence in `.message`; this package promises the problem.
         self.message = message
 

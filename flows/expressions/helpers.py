@@ -34,9 +34,14 @@ def _first_missing(*values: Any) -> Missing | None:
     return None
 
 
+ROOT_UNDEFINED = "Unable to find "
+
+
 def pb_var(context: Context, name: str) -> Any:
     value = context.resolve_or_missing(name)
-    return runtime.undefined(f"'{name}' is undefined", name) if value is missing else value
+    if value is missing:  # Kestra's wording for an unknown root variable (strict variables)
+        return runtime.undefined(f"{ROOT_UNDEFINED}`{name}` used in the expression", name)
+    return value
 
 
 def pb_set(context: Context, name: str, value: Any) -> str:

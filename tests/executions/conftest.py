@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.conftest import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
         "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
     }
     app.control.purge()  # messages a previous run left behind
@@ -57,6 +60,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + 30
     while "ready." not in log_path.read_text():

@@ -3,7 +3,18 @@ whose `type` is the canonical type name, and one entry in `IMPLEMENTATIONS`."""
 
 from __future__ import annotations
 
-from executions.engine.tasks import debug, fail, labels, log, output, sleep
+from executions.engine.tasks import (
+    debug,
+    fail,
+    http,
+    kv,
+    labels,
+    log,
+    output,
+    scripts,
+    sleep,
+    storage,
+)
 from executions.engine.tasks.base import (
     KVStore,
     LogLine,
@@ -25,6 +36,18 @@ IMPLEMENTATIONS: tuple[type[RunnableTask], ...] = (
     sleep.Sleep,
     fail.Fail,
     labels.Labels,
+    kv.Set,
+    kv.Get,
+    kv.GetKeys,
+    kv.Delete,
+    http.Request,
+    storage.Delete,
+    storage.Size,
+    storage.Concat,
+    scripts.ShellCommands,
+    scripts.ShellScript,
+    scripts.PythonCommands,
+    scripts.PythonScript,
 )
 
 tasks = TaskRegistry(IMPLEMENTATIONS)

@@ -408,11 +408,9 @@ SKIPPED = {
 }
 
 
-# The fake renders everything but the `pebble` cases; flows.expressions, when importable,
-# renders every case (the end-to-end check). Kestra's wording of an undefined variable is
-# the expression language's business: under Pebble that one message check may differ.
+# The fake renders everything but the `pebble` cases; flows.expressions renders every case
+# (the end-to-end check).
 RUNS = [(case, "fake") for case in CASES if not case.pebble] + [(case, "pebble") for case in CASES]
-WORDING = {"variables-invalid.yaml"}
 
 
 @pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
@@ -427,10 +425,6 @@ def test_it_runs_the_conformance_flow_like_kestra(
         if not _real_expressions():
             pytest.skip("needs flows.expressions (Pebble) for this flow's templates")
         render = expressions_renderer
-        if case.file in WORDING:
-            request.applymarker(
-                pytest.mark.xfail(reason="undefined-variable wording of flows.expressions")
-            )
     spec = load_flow((FLOWS / case.file).read_text())
     result = run(spec, dict(case.inputs), renderer=render, labels=case.labels)
     case.check(result)

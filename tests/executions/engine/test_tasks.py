@@ -230,7 +230,9 @@ def test_it_fails_an_attempt_when_a_template_cannot_render():
 
 
 def test_it_fails_a_task_type_without_implementation():
-    outcome, _ = attempt("tasks:\n  - id: t\n    type: io.kestra.plugin.core.kv.Get\n    key: k\n")
+    outcome, _ = attempt(
+        "tasks:\n  - id: t\n    type: io.kestra.plugin.core.http.Download\n    uri: http://x\n"
+    )
     assert outcome.action.state is State.FAILED
     assert "cannot run in this engine yet" in _messages(outcome)[0][1]
 

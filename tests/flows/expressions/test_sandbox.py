@@ -52,7 +52,7 @@ def test_it_refuses_java_reflection(template):
     "name", ["cycler", "joiner", "lipsum", "namespace", "dict", "self", "config", "environment"]
 )
 def test_it_offers_none_of_jinjas_globals(name):
-    with pytest.raises(ExpressionError, match=f"'{name}' is undefined"):
+    with pytest.raises(ExpressionError, match=f"Unable to find `{name}` used in the expression"):
         r("{{ " + name + " }}")
 
 

@@ -1,0 +1,1 @@
+"""Aviary's benchmarks (`manage.py bench NAME`); see bench/README.md."""

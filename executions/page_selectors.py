@@ -1,0 +1,266 @@
+"""Reads behind the execution pages, shaped for templates: the filtered list (a page of rows
+and whether one more exists, never a COUNT over every execution), and one execution's
+dynamic parts (task-run tree, Gantt bars, flow outputs, logs). Reads only, tenant first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from executions.engine.states import State
+from executions.models import Execution, LogEntry, TaskRun
+from executions.selectors import execution_get
+from executions.services import flow_spec
+from tenants.errors import NotFound
+from tenants.models import Tenant
+
+STATES = [state.value for state in State]
+LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+RANGES: dict[str, timedelta | None] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "all": None,
+}
+PAGE_SIZE = 25
+MAX_PAGE = 200
+"""Deepest page reachable by number: past it, narrow the filters (the offset stays small)."""
+LOG_LIMIT = 1000
+"""Log lines shown at once: the newest ones, oldest first."""
+MIN_BAR = 0.4
+"""Narrowest Gantt bar, in percent of the execution, so instant tasks stay visible."""
+
+
+@dataclass(frozen=True)
+class ExecutionQuery:
+    q: str = ""  # part of the execution id or of the flow id
+    namespace: str = ""  # the namespace and its children
+    flow_id: str = ""
+    states: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # all must match
+    since: timedelta | None = None  # started within this long before now
+
+
+def execution_search(*, tenant: Tenant, query: ExecutionQuery, now: datetime) -> QuerySet:
+    """Executions matching every filter, newest first (the `exec_*_start` indexes)."""
+    rows = Execution.objects.for_tenant(tenant)
+    if query.q:
+        rows = rows.filter(Q(id__icontains=query.q) | Q(flow_id__icontains=query.q))
+    if query.namespace:
+        rows = rows.filter(
+            Q(namespace=query.namespace) | Q(namespace__startswith=query.namespace + ".")
+        )
+    if query.flow_id:
+        rows = rows.filter(flow_id=query.flow_id)
+    if query.states:
+        rows = rows.filter(state__in=query.states)
+    for key, value in query.labels:
+        rows = rows.filter(labels__contains=[{"key": key, "value": value}])
+    if query.since is not None:
+        rows = rows.filter(start_date__gte=now - query.since)
+    return rows.order_by("-start_date", "-id")
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    execution: Execution
+    duration: str
+
+
+@dataclass(frozen=True)
+class ExecutionPage:
+    rows: list[ExecutionRow]
+    number: int
+    has_previous: bool
+    has_next: bool
+    capped: bool  # a Next page exists but lies past MAX_PAGE
+
+
+def execution_page(
+    *, tenant: Tenant, query: ExecutionQuery, page: int, now: datetime
+) -> ExecutionPage:
+    """One page of `execution_search`: PAGE_SIZE + 1 rows are read, the extra one only says
+    that a next page exists."""
+    number = min(max(page, 1), MAX_PAGE)
+    start = (number - 1) * PAGE_SIZE
+    found = list(
+        execution_search(tenant=tenant, query=query, now=now).defer(
+            "inputs", "outputs", "variables", "trigger", "histories"
+        )[start : start + PAGE_SIZE + 1]
+    )
+    more = len(found) > PAGE_SIZE
+    rows = [ExecutionRow(e, human_duration(_span(e, now))) for e in found[:PAGE_SIZE]]
+    return ExecutionPage(
+        rows=rows,
+        number=number,
+        has_previous=number > 1,
+        has_next=more and number < MAX_PAGE,
+        capped=more and number >= MAX_PAGE,
+    )
+
+
+# ---------- one execution ----------
+
+
+@dataclass
+class TaskRunNode:
+    """A task run with what the tree and the Gantt chart show; `children` are the task runs
+    whose parentTaskRunId is this one's."""
+
+    run: TaskRun
+    depth: int
+    attempts: int
+    duration: str
+    outputs_json: str | None
+    bar_left: str  # percent of the execution's span, formatted for a style attribute
+    bar_width: str
+    children: list[TaskRunNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InputItem:
+    key: str
+    value: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class ExecutionLive:
+    """Everything on the execution page that changes while it runs."""
+
+    execution: Execution
+    terminated: bool
+    duration: str
+    tree: list[TaskRunNode]  # roots, in creation order
+    gantt: list[TaskRunNode]  # every node, depth first: one bar each
+    outputs_json: str | None
+    logs: list[LogEntry]
+    logs_truncated: bool
+
+
+def execution_live(
+    *, tenant: Tenant, execution_id: str, min_level: str, q: str, now: datetime
+) -> ExecutionLive:
+    execution = execution_get(tenant=tenant, execution_id=execution_id)
+    runs = list(TaskRun.objects.for_tenant(tenant).filter(execution=execution).order_by("position"))
+    end = execution.end_date or now
+    tree, flat = _tree(runs, execution.start_date, end, now)
+    logs, truncated = _logs(tenant, execution, min_level, q)
+    return ExecutionLive(
+        execution=execution,
+        terminated=State(execution.state).terminated,
+        duration=human_duration(_span(execution, now)),
+        tree=tree,
+        gantt=flat,
+        outputs_json=_json(execution.outputs) if execution.outputs else None,
+        logs=logs,
+        logs_truncated=truncated,
+    )
+
+
+def execution_input_items(*, execution: Execution, definitions: list[Any]) -> list[InputItem]:
+    """The execution's inputs as rows; SECRET inputs (per the revision's definitions) are
+    masked, here and in every nested key of theirs."""
+    secret_ids = {
+        str(d.get("id") or d.get("name"))
+        for d in definitions
+        if isinstance(d, Mapping) and d.get("type") == "SECRET"
+    }
+    items = []
+    for key, value in (execution.inputs or {}).items():
+        secret = key in secret_ids or any(s.startswith(key + ".") for s in secret_ids)
+        text = value if isinstance(value, str) else _json(value)
+        items.append(InputItem(key, "********" if secret else text, secret))
+    return items
+
+
+def execution_input_definitions(*, tenant: Tenant, execution: Execution) -> list[Any]:
+    """The `inputs:` of the revision the execution runs (empty when it is gone)."""
+    try:  # flow_spec is cached per revision
+        spec = flow_spec(tenant, execution.namespace, execution.flow_id, execution.flow_revision)
+    except NotFound:
+        return []
+    return list(spec.inputs)
+
+
+def _tree(
+    runs: list[TaskRun], start: datetime, end: datetime, now: datetime
+) -> tuple[list[TaskRunNode], list[TaskRunNode]]:
+    total = max((end - start).total_seconds(), 0.001)
+    nodes: dict[str, TaskRunNode] = {}
+    roots: list[TaskRunNode] = []
+    for run in runs:
+        run_start, run_end = _run_span(run, now)
+        left = min(max((run_start - start).total_seconds() / total * 100, 0.0), 100.0 - MIN_BAR)
+        width = max((run_end - run_start).total_seconds() / total * 100, MIN_BAR)
+        parent = nodes.get(run.parent_task_run_id) if run.parent_task_run_id else None
+        node = TaskRunNode(
+            run=run,
+            depth=parent.depth + 1 if parent else 0,
+            attempts=len(run.attempts or []),
+            duration=human_duration(run_end - run_start),
+            outputs_json=_json(run.outputs) if run.outputs else None,
+            bar_left=f"{left:.2f}",
+            bar_width=f"{min(width, 100.0 - left):.2f}",
+        )
+        nodes[run.id] = node
+        (parent.children if parent else roots).append(node)
+    flat: list[TaskRunNode] = []
+
+    def walk(level: list[TaskRunNode]) -> None:
+        for node in level:
+            flat.append(node)
+            walk(node.children)
+
+    walk(roots)
+    return roots, flat
+
+
+def _run_span(run: TaskRun, now: datetime) -> tuple[datetime, datetime]:
+    dates = [datetime.fromisoformat(date) for _, date in run.histories or []]
+    if not dates:
+        return now, now
+    ended = State(run.state).terminated or State(run.state).paused
+    return dates[0], dates[-1] if ended else now
+
+
+def _logs(
+    tenant: Tenant, execution: Execution, min_level: str, q: str
+) -> tuple[list[LogEntry], bool]:
+    wanted = LEVELS[LEVELS.index(min_level) :] if min_level in LEVELS else LEVELS
+    entries = LogEntry.objects.for_tenant(tenant).filter(execution=execution, level__in=wanted)
+    if q:
+        entries = entries.filter(Q(message__icontains=q) | Q(task_id__icontains=q))
+    newest = list(entries.order_by("-timestamp", "-id")[: LOG_LIMIT + 1])
+    return list(reversed(newest[:LOG_LIMIT])), len(newest) > LOG_LIMIT
+
+
+def _span(execution: Execution, now: datetime) -> timedelta:
+    return (execution.end_date or now) - execution.start_date
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def human_duration(span: timedelta) -> str:
+    """`0.42s`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h` (Kestra shows durations this short)."""
+    seconds = max(span.total_seconds(), 0.0)
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"

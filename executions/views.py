@@ -1,0 +1,140 @@
+"""Execution pages: the list with its filter bar, a flow's Executions tab, the launch form of
+a flow, and the execution page whose running parts refresh every second (htmx polls a
+fragment and stops once the execution has ended). Thin: read the request, call a selector or
+the service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from executions import page_selectors, services
+from executions.forms import RANGE_CHOICES, ExecutionFilterForm, LaunchForm
+from executions.page_selectors import LEVELS, STATES, ExecutionQuery
+from flows.selectors import flow_get
+from tenants.errors import AviaryError, Unprocessable
+from tenants.views_base import tenant_page
+
+DEFAULT_LEVEL = "INFO"
+
+
+@tenant_page
+def execution_list(request: HttpRequest) -> HttpResponse:
+    context, status = _list_context(request)
+    return render(request, "executions/list.html", context, status=status)
+
+
+@tenant_page
+def flow_executions(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    flow = flow_get(tenant=tenant, namespace=namespace, flow_id=flow_id)
+    context, status = _list_context(request, namespace=namespace, flow_id=flow_id)
+    context.update(flow=flow, tab="executions")
+    return render(request, "executions/flow_executions.html", context, status=status)
+
+
+@tenant_page
+@require_http_methods(["GET", "POST"])
+def flow_execute(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    flow = flow_get(tenant=tenant, namespace=namespace, flow_id=flow_id)
+    definitions = list(flow.spec.get("inputs") or [])
+    error = None
+    if request.method == "POST":
+        form = LaunchForm(definitions, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                execution = services.execution_create(
+                    tenant=tenant,
+                    namespace=namespace,
+                    flow_id=flow_id,
+                    provided=form.provided(),
+                    labels=form.cleaned_data["labels"],
+                )
+            except Unprocessable as caught:
+                form.add_violations(caught.violations)
+                error = caught
+            except AviaryError as caught:  # Conflict: the flow is disabled
+                error = caught
+            else:
+                messages.success(request, f"Execution {execution.id} created.")
+                return redirect("executions:detail", tenant=tenant.slug, execution_id=execution.id)
+        status = error.status if error else 422
+    else:
+        form = LaunchForm(definitions)
+        status = 200
+    context = {"flow": flow, "form": form, "error": error, "tab": "execute"}
+    return render(request, "executions/launch.html", context, status=status)
+
+
+@tenant_page
+def execution_detail(request: HttpRequest, execution_id: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    context = _live_context(request, execution_id)
+    execution = context["live"].execution
+    definitions = page_selectors.execution_input_definitions(tenant=tenant, execution=execution)
+    context["inputs"] = page_selectors.execution_input_items(
+        execution=execution, definitions=definitions
+    )
+    context["levels"] = LEVELS
+    return render(request, "executions/detail.html", context)
+
+
+@tenant_page
+def execution_live(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """The fragments of the execution page that change while it runs (htmx swaps them)."""
+    return render(request, "executions/live.html", _live_context(request, execution_id))
+
+
+def _list_context(request: HttpRequest, **fixed: str) -> tuple[dict[str, object], int]:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = ExecutionFilterForm(request.GET or None)
+    query = form.to_query(**fixed) if form.is_valid() else ExecutionQuery(**fixed)
+    page = page_selectors.execution_page(
+        tenant=tenant, query=query, page=_int(request.GET.get("page"), 1), now=timezone.now()
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "filtered": query != ExecutionQuery(**fixed),
+        "query_string": _without_page(request.GET),
+        "states": STATES,
+        "selected_states": form.selected_states(),
+        "range_choices": RANGE_CHOICES,
+        "flow_filters": not fixed,
+    }
+    status = 422 if form.is_bound and not form.is_valid() else 200
+    return context, status
+
+
+def _live_context(request: HttpRequest, execution_id: str) -> dict[str, object]:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    level = request.GET.get("level") or DEFAULT_LEVEL
+    level = level if level in LEVELS else DEFAULT_LEVEL
+    search = request.GET.get("q", "")[:200]
+    live = page_selectors.execution_live(
+        tenant=tenant, execution_id=execution_id, min_level=level, q=search, now=timezone.now()
+    )
+    params = urlencode({"level": level, "q": search} if search else {"level": level})
+    live_url = reverse(
+        "executions:live", kwargs={"tenant": tenant.slug, "execution_id": live.execution.id}
+    )
+    return {"live": live, "level": level, "q": search, "live_url": f"{live_url}?{params}"}
+
+
+def _without_page(params: QueryDict) -> str:
+    pairs = [(key, value) for key, values in params.lists() if key != "page" for value in values]
+    encoded = urlencode(pairs)
+    return f"{encoded}&" if encoded else ""
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
