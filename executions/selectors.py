@@ -25,13 +25,40 @@ def execution_get(*, tenant: Tenant, execution_id: str) -> Execution:
 
 
 def execution_as_json(execution: Execution) -> dict[str, Any]:
-    """Kestra's execution JSON, task runs included (two queries)."""
+    """Kestra's execution JSON, task runs included (two queries). SECRET inputs are masked:
+    their values are for the tasks, never for readers."""
     runs = list(
         TaskRun.objects.for_tenant(execution.tenant)
         .filter(execution=execution)
         .order_by("position")
     )
-    return snapshots.snapshot(execution, runs).to_kestra_json()
+    document = snapshots.snapshot(execution, runs).to_kestra_json()
+    secret_ids = _secret_input_ids(execution)
+    if secret_ids:
+        document["inputs"] = {
+            key: SECRET_MASK if key in secret_ids else value
+            for key, value in document["inputs"].items()
+        }
+    return document
+
+
+SECRET_MASK = "********"  # noqa: S105 - the mask, not a secret
+
+
+def _secret_input_ids(execution: Execution) -> set[str]:
+    from executions.services import flow_spec  # the cached engine view of a revision
+
+    try:
+        spec = flow_spec(
+            execution.tenant, execution.namespace, execution.flow_id, execution.flow_revision
+        )
+    except NotFound:
+        return set()
+    return {
+        str(d.get("id") or d.get("name")).split(".")[0]
+        for d in spec.inputs
+        if d.get("type") == "SECRET"
+    }
 
 
 def log_list(*, tenant: Tenant, execution_id: str, min_level: str = "TRACE") -> QuerySet[LogEntry]:

@@ -104,3 +104,32 @@ errors:
     assert any(
         line["message"].startswith("failed: ") and "boom" in line["message"] for line in logs
     )
+
+
+def test_it_never_shows_secret_inputs(acme, alice, alice_api):
+    flow_create(
+        tenant=acme,
+        user=alice,
+        source="""id: login
+namespace: company.team
+inputs:
+  - id: password
+    type: SECRET
+  - id: user
+    type: STRING
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+""",
+    )
+    response = alice_api.post(
+        "/api/v1/acme/executions/company.team/login",
+        {"password": "hunter2-very-secret", "user": "bob"},
+        format="multipart",
+    )
+    assert response.status_code == 200
+    assert b"hunter2-very-secret" not in response.content
+    assert response.json()["inputs"] == {"password": "********", "user": "bob"}
+    got = alice_api.get(f"/api/v1/acme/executions/{response.json()['id']}")
+    assert b"hunter2-very-secret" not in got.content
