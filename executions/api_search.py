@@ -13,7 +13,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api_schema import error_responses
 from executions import search
@@ -28,11 +27,7 @@ MAX_LOG_PAGE_SIZE = 500
 
 
 class SearchApi(TenantApi):
-    """Resolves the tenant and the membership in one query instead of TenantApi's two."""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        APIView.initial(self, request, *args, **kwargs)
-        self.tenant = search.tenant_get_for_member_at_once(slug=kwargs["tenant"], user=request.user)
+    """The search endpoints (TenantApi resolves tenant and membership in one query)."""
 
 
 # --- query strings --------------------------------------------------------------------------

@@ -18,16 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 from django.db.models import Q, QuerySet
 
-from accounts.models import Membership, User
 from executions.engine.inputs.temporal import format_duration
 from executions.engine.model import iso
 from executions.engine.states import State
 from executions.models import Execution, LogEntry, TaskRun
-from tenants.errors import NotFound
 from tenants.models import Tenant
 
 TOTAL_CAP = 10_000
@@ -150,23 +147,6 @@ class SearchPage:
             "totalCapped": self.total_capped,
             "next": self.next,
         }
-
-
-def tenant_get_for_member_at_once(*, slug: str, user: User | AnonymousUser) -> Tenant:
-    """`tenants.selectors.tenant_get_for_member` in one query instead of two (the membership
-    joined to its tenant), so a search request stays within its budget of 3 queries. Same
-    rule, same NotFound for a missing tenant and for a non-member."""
-    tenant = None
-    if user.is_superuser:
-        tenant = Tenant.objects.filter(slug=slug).first()
-    elif user.is_authenticated:
-        # The user's memberships across tenants, narrowed to this slug: hence the plain manager.
-        memberships = Membership.all_tenants.filter(user=user, tenant__slug=slug)
-        membership = memberships.select_related("tenant").first()
-        tenant = membership.tenant if membership is not None else None
-    if tenant is None:
-        raise NotFound(f"Tenant '{slug}' not found")
-    return tenant
 
 
 # --- executions ---------------------------------------------------------------------------

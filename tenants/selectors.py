@@ -19,10 +19,20 @@ def user_is_member(*, tenant: Tenant, user: User | AnonymousUser) -> bool:
 
 
 def tenant_get_for_member(*, slug: str, user: User | AnonymousUser) -> Tenant:
-    """The tenant if `user` belongs to it. Missing and not-a-member raise the same NotFound,
-    so probing slugs reveals nothing."""
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None or not user_is_member(tenant=tenant, user=user):
+    """The tenant if `user` belongs to it, in one query (every API request pays it).
+    Missing and not-a-member raise the same NotFound, so probing slugs reveals nothing."""
+    tenant = None
+    if user.is_authenticated and user.is_superuser:
+        tenant = Tenant.objects.filter(slug=slug).first()
+    elif user.is_authenticated:
+        # The user's memberships across tenants, narrowed to this slug: hence all_tenants.
+        membership = (
+            Membership.all_tenants.filter(user=user, tenant__slug=slug)
+            .select_related("tenant")
+            .first()
+        )
+        tenant = membership.tenant if membership is not None else None
+    if tenant is None:
         raise NotFound(f"Tenant '{slug}' not found")
     return tenant
 
