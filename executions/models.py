@@ -102,7 +102,11 @@ class LogEntry(TenantOwned):
 
     class Meta:
         ordering = ["execution", "timestamp", "id"]
-        indexes = [models.Index(fields=["execution", "timestamp"], name="log_execution_time")]
+        indexes = [
+            models.Index(fields=["execution", "timestamp"], name="log_execution_time"),
+            # tenant-wide log search, newest first (`/logs/search` without an execution)
+            models.Index(fields=["tenant", "-timestamp", "-id"], name="log_tenant_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.level} {self.message[:60]}"
