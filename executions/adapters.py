@@ -1,17 +1,16 @@
-"""The engine's ports (executions/engine/ports.py) over Django: KV store, storage, secrets,
-and the FILE-input sink. Each is bound to one tenant, so task logic cannot leave it."""
+"""The engine's ports (executions/engine/ports.py) over Django: the KV store and secrets.
+Each is bound to one tenant, so task logic cannot leave it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from tenants import kv_services
 from tenants.errors import NotFound
 from tenants.models import Tenant
 from tenants.secrets.services import secret_resolve
-from tenants.storage.local import LocalStorage
 
 
 @dataclass
@@ -68,25 +67,3 @@ def secret_lookup(tenant: Tenant):  # type: ignore[no-untyped-def]
         return secret_resolve(tenant=tenant, namespace=namespace, key=key)
 
     return lookup
-
-
-@dataclass
-class InputFiles:
-    """FILE inputs go to `kestra:///<ns path>/<flow>/executions/<id>/inputs/<input>/<file>`."""
-
-    storage: LocalStorage
-    namespace: str
-    flow_id: str
-    execution_id: str
-
-    @property
-    def namespace_uri(self) -> str:
-        return f"kestra:///{self.namespace.replace('.', '/')}/"
-
-    def store(self, input_id: str, filename: str, data: bytes | BinaryIO) -> str:
-        content = data if isinstance(data, bytes) else data.read()
-        name = (
-            f"{self.namespace.replace('.', '/')}/{self.flow_id}/executions/"
-            f"{self.execution_id}/inputs/{input_id}/{filename}"
-        )
-        return self.storage.put(name, content)

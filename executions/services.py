@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from executions import snapshots
-from executions.adapters import InputFiles, TenantKV, secret_lookup
+from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
     Action,
@@ -27,14 +27,15 @@ from executions.engine.actions import (
     RetryExecution,
     RunTaskRun,
     StartAttempt,
-    WakeUp,
 )
 from executions.engine.apply import apply_actions
 from executions.engine.decide import decide
 from executions.engine.flow import FlowSpec, load_flow
 from executions.engine.inputs import resolve_inputs
+from executions.engine.inputs.files import ExecutionInputFiles
 from executions.engine.model import Execution as Snapshot
 from executions.engine.model import Label, new_execution, new_id, replay_execution
+from executions.engine.progress import next_wake, progressed, task_id_of
 from executions.engine.rendering import expressions_renderer
 from executions.engine.services import EngineServices
 from executions.engine.states import State
@@ -144,7 +145,7 @@ def execution_create(
         raise Unprocessable("Invalid labels", violations=reserved)
     execution_id = new_id()
     storage = LocalStorage(tenant.slug)
-    files = InputFiles(storage, namespace, flow_id, execution_id)
+    files = ExecutionInputFiles(storage, namespace, flow_id, execution_id)
     resolution = resolve_inputs(
         list(flow.spec.get("inputs") or []),
         provided,
@@ -196,18 +197,6 @@ def _locked(tenant: Tenant, execution_id: str) -> tuple[Execution, Snapshot] | N
     return row, snapshots.snapshot(row, runs)
 
 
-def _progressed(actions: list[Action]) -> bool:
-    return any(not isinstance(a, EmitLog | WakeUp) for a in actions)
-
-
-def _next_wake(snap: Snapshot, actions: Iterable[Action]) -> datetime | None:
-    dates = [a.at for a in actions if isinstance(a, WakeUp)]
-    dates += [
-        r.wake_at for r in snap.task_runs if r.current is State.RETRYING and r.wake_at is not None
-    ]
-    return min(dates) if dates else None
-
-
 def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
     """The executor's step: decide until nothing changes, write once, send what follows."""
     with transaction.atomic():
@@ -223,25 +212,19 @@ def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
             actions = decide(spec, current, now, services=services)
             emitted.extend(actions)
             logs += [
-                LogLine(a.level, a.message, now, a.task_run_id, _task_id(current, a.task_run_id))
+                LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
                 for a in actions
                 if isinstance(a, EmitLog)
             ]
             current = apply_actions(current, actions, now)
-            if current.current.terminated or not _progressed(actions):
+            if current.current.terminated or not progressed(actions):
                 break
-        wake = None if current.current.terminated else _next_wake(current, emitted)
+        wake = None if current.current.terminated else next_wake(current, emitted)
         row = snapshots.save(tenant=tenant, before=before, after=current, wake_at=wake)
         _write_logs(tenant, row, logs)
         for retry in (a for a in emitted if isinstance(a, RetryExecution)):
             _replay(tenant, current, retry.at)
         _dispatch_on_commit(tenant, execution_id, emitted, wake)
-
-
-def _task_id(snap: Snapshot, task_run_id: str | None) -> str | None:
-    if task_run_id is None:
-        return None
-    return next((r.task_id for r in snap.task_runs if r.id == task_run_id), None)
 
 
 def _replay(tenant: Tenant, failed: Snapshot, at: datetime) -> None:

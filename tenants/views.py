@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from tenants.forms import (
     SecretForm,
     TenantForm,
 )
+from tenants.models import Namespace
 from tenants.secrets import services as secret_services
 from tenants.views_base import tenant_page
 
@@ -158,15 +160,22 @@ def _create_tenant(request: HttpRequest, form: TenantForm) -> int:
     return 302
 
 
+def _chosen_namespace(request: HttpRequest, namespaces: QuerySet[Namespace]) -> str:
+    """The namespace a KV or secrets page shows: the one asked for, else the first."""
+    chosen = request.GET.get("namespace") or request.POST.get("namespace") or ""
+    if not chosen:
+        first = namespaces.first()
+        chosen = first.name if first is not None else ""
+    return chosen
+
+
 @tenant_page
 @require_http_methods(["GET", "POST"])
 def kv_store(request: HttpRequest) -> HttpResponse:
     """Keys of one namespace (chosen in the URL), and a form to add or replace one."""
     tenant = request.tenant  # type: ignore[attr-defined]
     namespaces = selectors.namespace_list(tenant=tenant)
-    chosen = request.GET.get("namespace") or request.POST.get("namespace") or ""
-    if not chosen and namespaces.exists():
-        chosen = namespaces.first().name  # type: ignore[union-attr]
+    chosen = _chosen_namespace(request, namespaces)
     form = KVForm(request.POST or None, initial={"namespace": chosen})
     status = 200
     if request.method == "POST":
@@ -223,9 +232,7 @@ def secrets_page(request: HttpRequest) -> HttpResponse:
     """Secret keys of one namespace (values are never shown) and a form to set one."""
     tenant = request.tenant  # type: ignore[attr-defined]
     namespaces = selectors.namespace_list(tenant=tenant)
-    chosen = request.GET.get("namespace") or request.POST.get("namespace") or ""
-    if not chosen and namespaces.exists():
-        chosen = namespaces.first().name  # type: ignore[union-attr]
+    chosen = _chosen_namespace(request, namespaces)
     form = SecretForm(request.POST or None, initial={"namespace": chosen})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from executions.engine.flow import load_flow
 from executions.engine.inputs import FileUpload, resolve_inputs
+from executions.engine.inputs.files import ExecutionInputFiles
 from executions.engine.model import new_id
 from executions.engine.rendering import RenderError, expressions_renderer
 from executions.engine.runner import run_flow
@@ -82,26 +83,6 @@ class MemoryKV:
         return sorted(k for ns, k in self.values if ns == wanted and k.startswith(prefix))
 
 
-@dataclass
-class _InputFiles:
-    storage: MemoryStorage
-    namespace: str
-    flow_id: str
-    execution_id: str
-
-    @property
-    def namespace_uri(self) -> str:
-        return f"kestra:///{self.namespace.replace('.', '/')}/"
-
-    def store(self, input_id: str, filename: str, data: bytes | BinaryIO) -> str:
-        content = data if isinstance(data, bytes) else data.read()
-        name = (
-            f"{self.namespace.replace('.', '/')}/{self.flow_id}/executions/"
-            f"{self.execution_id}/inputs/{input_id}/{filename}"
-        )
-        return self.storage.put(name, content)
-
-
 @dataclass(frozen=True)
 class LocalRun:
     exit_code: int
@@ -130,7 +111,7 @@ def run_flow_file(source: str, raw_inputs: Mapping[str, str]) -> LocalRun:
         definitions,
         provided,
         render=_render_default,
-        files=_InputFiles(storage, flow.namespace, flow.id, execution_id),
+        files=ExecutionInputFiles(storage, flow.namespace, flow.id, execution_id),
     )
     if resolution.violations:
         return LocalRun(EXIT_INVALID, None, resolution.violations)

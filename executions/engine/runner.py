@@ -21,7 +21,6 @@ from executions.engine.actions import (
     RetryExecution,
     RunTaskRun,
     StartAttempt,
-    WakeUp,
 )
 from executions.engine.apply import apply_actions
 from executions.engine.decide import decide
@@ -35,9 +34,9 @@ from executions.engine.model import (
     replay_execution,
 )
 from executions.engine.ports import KVStore, Storage
+from executions.engine.progress import next_wake, progressed, task_id_of
 from executions.engine.rendering import RendererFactory
 from executions.engine.services import EngineServices, error_log_entries
-from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
 from executions.engine.tasks.registry import TaskRegistry
 from executions.engine.variables import RunEnvironment
@@ -138,12 +137,7 @@ class _Runner:
         )
         for action in actions:
             if isinstance(action, EmitLog):
-                task_id = None
-                if action.task_run_id is not None:
-                    task_id = next(
-                        (r.task_id for r in execution.task_runs if r.id == action.task_run_id),
-                        None,
-                    )
+                task_id = task_id_of(execution, action.task_run_id)
                 self.logs.append(
                     LogLine(action.level, action.message, now, action.task_run_id, task_id)
                 )
@@ -168,15 +162,6 @@ class _Runner:
         self.logs.extend(outcome.logs)
         return apply_actions(execution, [outcome.action], self.clock())
 
-    def next_wake(self, execution: Execution, actions: Iterable[Action]) -> datetime | None:
-        dates = [action.at for action in actions if isinstance(action, WakeUp)]
-        dates += [
-            task_run.wake_at
-            for task_run in execution.task_runs
-            if task_run.current is State.RETRYING and task_run.wake_at is not None
-        ]
-        return min(dates) if dates else None
-
     def run(self, execution: Execution, max_steps: int) -> RunResult:
         retried: list[Execution] = []
         for _ in range(max_steps):
@@ -195,17 +180,13 @@ class _Runner:
                 continue
             if execution.current.terminated:
                 return RunResult(execution, self.logs, retried)
-            if any(isinstance(a, RunTaskRun) for a in actions) or _progressed(actions):
+            if any(isinstance(a, RunTaskRun) for a in actions) or progressed(actions):
                 continue
-            wake = self.next_wake(execution, actions)
+            wake = next_wake(execution, actions)
             if wake is None:
                 raise EngineStuck(f"Execution {execution.id} is {execution.current} and stuck")
             self.wait_until(wake)
         raise EngineStuck(f"Execution {execution.id} did not end within {max_steps} steps")
-
-
-def _progressed(actions: list[Action]) -> bool:
-    return any(not isinstance(action, EmitLog | WakeUp) for action in actions)
 
 
 def run_flow(

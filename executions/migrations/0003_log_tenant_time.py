@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('executions', '0002_task_run_lease'),
-        ('tenants', '0003_secrets'),
+        ("executions", "0002_task_run_lease"),
+        ("tenants", "0003_secrets"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='logentry',
-            index=models.Index(fields=['tenant', '-timestamp', '-id'], name='log_tenant_time'),
+            model_name="logentry",
+            index=models.Index(fields=["tenant", "-timestamp", "-id"], name="log_tenant_time"),
         ),
     ]

@@ -9,7 +9,8 @@ server's disk; Aviary does neither.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from executions.engine.inputs.model import FileSink, FileUpload, InputValueError
@@ -96,3 +97,26 @@ def check_namespace_uri(uri: str, files: FileSink | None) -> str:
             f"the file must be stored in this execution's namespace ({files.namespace_uri})"
         )
     return uri
+
+
+@dataclass
+class ExecutionInputFiles:
+    """The `FileSink` of one execution over a storage port: FILE inputs go to
+    `kestra:///<namespace path>/<flow>/executions/<id>/inputs/<input>/<file>`."""
+
+    storage: Any  # executions.engine.ports.Storage
+    namespace: str
+    flow_id: str
+    execution_id: str
+
+    @property
+    def namespace_uri(self) -> str:
+        return f"kestra:///{self.namespace.replace('.', '/')}/"
+
+    def store(self, input_id: str, filename: str, data: bytes | BinaryIO) -> str:
+        content = data if isinstance(data, bytes) else data.read()
+        name = (
+            f"{self.namespace.replace('.', '/')}/{self.flow_id}/executions/"
+            f"{self.execution_id}/inputs/{input_id}/{filename}"
+        )
+        return self.storage.put(name, content)

@@ -10,7 +10,6 @@ text). Error messages are Kestra's where it has one.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,14 +18,8 @@ from executions.engine.ports import KVStore
 from executions.engine.tasks.base import RunnableTask, TaskContext, TaskFailed, TaskResult
 from flows.spec.formats import duration_value, is_expression, parse_duration
 from tenants.errors import AviaryError
+from tenants.kv_values import KEY_PATTERN, KEY_RULE, KV_TYPES
 
-KEY_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]*")
-KEY_RULE = (
-    "Key must start with an alphanumeric character (uppercase or lowercase) and can contain "
-    "alphanumeric characters (uppercase or lowercase), dots (.), underscores (_), and "
-    "hyphens (-) only."
-)
-KV_TYPES = ("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON")
 _PORT_ERRORS = (ValueError, LookupError, AviaryError)
 
 
