@@ -12,10 +12,11 @@ One pass does, in this order (Kestra's `ExecutorService.process`, §3.3):
    asked to stop, and the execution is KILLED in the same pass (correction 8);
 6. then, until nothing changes: flowables whose children say so end (deepest first); the
    end of the execution is detected (state from the main `tasks` only, flow outputs
-   rendered); next task runs are created (the flow's own list, then each running
-   flowable's); new task runs get their `runIf` evaluated (falsy → SKIPPED, an error →
-   FAILED), flowables start (If's condition, Switch's value, ForEach's values are
-   evaluated once) and runnable ones go to a worker (`RunTaskRun`).
+   rendered; over `sizes.MAX_OUTPUTS` they fail it); next task runs are created (the
+   flow's own list, then each running flowable's); new task runs get their `runIf`
+   evaluated (falsy → SKIPPED, an error → FAILED), flowables start (If's condition,
+   Switch's value, ForEach's values are evaluated once) and runnable ones go to a worker
+   (`RunTaskRun`).
 
 Actions are applied to a working copy as they are decided, so the list is exactly what the
 caller must apply, in order. A pass reads indexes (by id, by parent, unfinished runs): its
@@ -65,6 +66,7 @@ from executions.engine.rendering import (
     truthy,
 )
 from executions.engine.retry import next_retry
+from executions.engine.sizes import check_outputs, truncate_line
 from executions.engine.states import State, StateHistory, final_state
 from executions.engine.tasks.base import timeout_message
 from executions.engine.variables import (
@@ -123,7 +125,7 @@ class _Decision:
         self.draft.apply(action)
 
     def log(self, level: str, message: str, task_run_id: str | None = None) -> None:
-        self.emit(EmitLog(level, message, task_run_id))
+        self.emit(EmitLog(level, truncate_line(message), task_run_id))
 
     def set_state(self, task_run_id: str, state: State, **changes: Any) -> None:
         self.emit(SetTaskRunState(task_run_id, state, **changes))
@@ -327,6 +329,10 @@ class _Decision:
             except RenderError as error:
                 self.log("ERROR", f"Failed to render output values: {error}")
                 state = State.FAILED
+            too_large = check_outputs(outputs, "Flow outputs") if outputs else None
+            if too_large is not None:
+                self.log("ERROR", too_large)
+                outputs, state = None, State.FAILED
         self.emit(EndExecution(state, outputs))
         self.log("INFO", f"Flow completed with state {state} in {self.duration()}")
         return True

@@ -2,7 +2,8 @@
 
 `run_attempt` renders what the task needs, enforces its `timeout` (rendered when it is an
 expression), turns every way a task can end into an attempt state (an exception's message
-is logged at ERROR, as Kestra's worker does) and returns the `FinishAttempt` action to
+is logged at ERROR, as Kestra's worker does; outputs over `sizes.MAX_OUTPUTS` fail the
+attempt, whatever the task type) and returns the `FinishAttempt` action to
 apply under the execution's lock, with the collected log lines. The caller has claimed the
 task run first (`StartAttempt`): `execution` holds the task run RUNNING with its attempt.
 """
@@ -24,6 +25,7 @@ from executions.engine.rendering import (
     Templates,
     expressions_renderer,
 )
+from executions.engine.sizes import check_outputs
 from executions.engine.states import State
 from executions.engine.tasks import tasks as default_tasks
 from executions.engine.tasks.base import (
@@ -113,6 +115,9 @@ def run_attempt(
         )
         result = implementation.run(ctx)
         ctx.check_interrupted()
+        too_large = check_outputs(dict(result.outputs))
+        if too_large is not None:
+            raise TaskFailed(too_large)
         state = result.state if result.state in _ATTEMPT_ENDS else State.SUCCESS
         outputs, labels = dict(result.outputs), result.labels
     except TaskInterrupted as stop:

@@ -19,6 +19,7 @@ from executions.engine.flow import TaskSpec
 from executions.engine.model import Label, TaskRun
 from executions.engine.ports import KVStore, Storage
 from executions.engine.rendering import Templates
+from executions.engine.sizes import truncate_line
 from executions.engine.states import State
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
@@ -48,7 +49,8 @@ class LogLine:
 
 
 class TaskLogger:
-    """Collects log lines, each masked (secrets become `********`) and dated by the clock."""
+    """Collects log lines, each masked (secrets become `********`), cut to the size a log line
+    may have (`sizes.MAX_LOG_LINE`) and dated by the clock."""
 
     def __init__(
         self,
@@ -64,9 +66,10 @@ class TaskLogger:
         self._task_run_id = task_run_id
         self._task_id = task_id
 
-    def log(self, level: str, message: Any) -> None:
+    def log(self, level: str, message: Any, *, dropped: int = 0) -> None:
+        """Log `message`; `dropped` bytes of it were already left out by its reader."""
         level = "WARN" if level == "WARNING" else level
-        text = self._mask(str(message))
+        text = truncate_line(self._mask(str(message)), dropped)
         self.lines.append(LogLine(level, text, self._clock(), self._task_run_id, self._task_id))
 
     def trace(self, message: Any) -> None:

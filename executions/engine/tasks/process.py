@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from executions.engine.sizes import MAX_OUTPUTS
 from executions.engine.tasks.base import TaskFailed
 from executions.engine.tasks.limits import Budget
 
-READ_LIMIT = 1024 * 1024 + 1024  # an outputs line may be up to 1 MiB long
+READ_LIMIT = MAX_OUTPUTS + 1024  # an outputs line `::{"outputs": ...}::` may hold 1 MiB
 TERM_GRACE = 1.0
 POLL = 0.05
 CANCEL_CHECK = 0.5  # seconds between two `ctx.cancelled()` calls

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from executions.engine.sizes import MAX_OUTPUTS, json_size, outputs_too_large
 from executions.engine.states import State
 from executions.engine.tasks.base import (
     LEVELS,
@@ -47,8 +48,6 @@ from executions.engine.tasks.script_files import (
 
 PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
 DEFAULT_INTERPRETER = ("/bin/sh", "-c")
-MAX_LOG_LINE = 64 * 1024
-MAX_OUTPUTS = 1024 * 1024
 PROTOCOL = re.compile(r"::(\{.*\})::")
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
 
@@ -77,26 +76,10 @@ class LogConsumer:
         if command is not None and not line.dropped:
             self._command(command.group(1))
         elif command is not None or (line.dropped and text.startswith("::{")):
-            raise self._too_large()
+            raise OutputsTooLarge(outputs_too_large(line.size))  # stop reading it at once
         else:
-            self._log("WARN" if line.stderr else "INFO", line)
-
-    def _log(self, level: str, line: Line) -> None:
-        if line.size <= MAX_LOG_LINE:
-            self.logger.log(level, line.data.decode("utf-8", errors="replace"))
-            return
-        kept = line.data[:MAX_LOG_LINE].decode("utf-8", errors="ignore")
-        self.logger.log(
-            level,
-            f"{kept}... [truncated: this line has {line.size} bytes, a log line keeps at most "
-            f"{MAX_LOG_LINE}]",
-        )
-
-    def _too_large(self) -> OutputsTooLarge:
-        return OutputsTooLarge(
-            f"The outputs of the script exceed {MAX_OUTPUTS} bytes (1 MiB): write large data "
-            "to a file listed in `outputFiles` instead"
-        )
+            # the logger cuts a long line to the size of a log line (`sizes.MAX_LOG_LINE`)
+            self.logger.log("WARN" if line.stderr else "INFO", text, dropped=line.dropped)
 
     def _command(self, payload: str) -> None:
         try:
@@ -113,10 +96,10 @@ class LogConsumer:
             self.logger.warn(f"Invalid outputs '{error}'")
             return
         for name, value in (outputs or {}).items():
-            self._sizes[name] = len(name) + len(json.dumps(value, separators=(",", ":")))
+            self._sizes[name] = json_size({name: value})
             self.outputs[name] = value
-        if sum(self._sizes.values()) > MAX_OUTPUTS:
-            raise self._too_large()
+        if (size := sum(self._sizes.values())) > MAX_OUTPUTS:
+            raise OutputsTooLarge(outputs_too_large(size))  # the worker checks them all again
         for entry in logs or []:
             level = str(entry.get("level", "")).upper() if isinstance(entry, dict) else ""
             level = "WARN" if level == "WARNING" else level
