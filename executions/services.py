@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +41,7 @@ from executions.engine.rendering import expressions_renderer
 from executions.engine.services import EngineServices
 from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
-from executions.engine.worker import run_attempt
+from executions.engine.worker import AttemptOutcome, run_attempt
 from executions.models import Execution, LogEntry, TaskRun
 from flows.selectors import flow_get, flow_revision_source
 from flows.spec import flow_labels
@@ -52,17 +53,29 @@ from tenants.storage.local import LocalStorage
 MAX_PASSES = 200  # decisions applied in one executor message before it yields
 
 
-@lru_cache(maxsize=256)
-def _spec(tenant_id: int, namespace: str, flow_id: str, revision: int, source: str) -> FlowSpec:
-    return load_flow(source, revision=revision)
+_SPECS: dict[tuple[int, str, str, int], FlowSpec] = {}
+_SPECS_MAX = 512
 
 
-def flow_spec(tenant: Tenant, namespace: str, flow_id: str, revision: int) -> FlowSpec:
-    """The engine's view of one revision; revisions never change, so it is cached."""
-    source = flow_revision_source(
-        tenant=tenant, namespace=namespace, flow_id=flow_id, revision=revision
-    )
-    return _spec(tenant.pk, namespace, flow_id, revision, source)
+def flow_spec(
+    tenant: Tenant, namespace: str, flow_id: str, revision: int, source: str | None = None
+) -> FlowSpec:
+    """The engine's view of one revision. A revision never changes once written (a flow's
+    update or deletion appends the next one), so each process keeps what it has loaded and
+    reads a revision's source at most once; `source` spares even that when the caller holds
+    it (the flow row of the current revision)."""
+    key = (tenant.pk, namespace, flow_id, revision)
+    spec = _SPECS.get(key)
+    if spec is None:
+        if source is None:
+            source = flow_revision_source(
+                tenant=tenant, namespace=namespace, flow_id=flow_id, revision=revision
+            )
+        spec = load_flow(source, revision=revision)
+        if len(_SPECS) >= _SPECS_MAX:
+            _SPECS.pop(next(iter(_SPECS)))  # the oldest entry: dicts keep insertion order
+        _SPECS[key] = spec
+    return spec
 
 
 def _services(tenant: Tenant, namespace: str, execution_id: str) -> EngineServices:
@@ -105,10 +118,10 @@ def _dispatch_on_commit(
     transaction.on_commit(send)
 
 
-def _write_logs(
+def _log_rows(
     tenant: Tenant, execution: Execution, lines: Iterable[LogLine], attempt_number: int = 0
-) -> None:
-    LogEntry.objects.for_tenant(tenant).bulk_create(
+) -> list[LogEntry]:
+    return [
         LogEntry(
             tenant=tenant,
             execution=execution,
@@ -120,7 +133,12 @@ def _write_logs(
             timestamp=line.timestamp,
         )
         for line in lines
-    )
+    ]
+
+
+def _write_logs(tenant: Tenant, rows: list[LogEntry]) -> None:
+    if rows:
+        LogEntry.objects.for_tenant(tenant).bulk_create(rows)
 
 
 def execution_create(
@@ -184,17 +202,42 @@ def _advance_on_commit(tenant: Tenant, execution_id: str, countdown: float = 0) 
 
 
 def _locked(tenant: Tenant, execution_id: str) -> tuple[Execution, Snapshot] | None:
-    row = (
-        Execution.objects.for_tenant(tenant)
-        .select_for_update()
-        .select_related("tenant")
-        .filter(pk=execution_id)
-        .first()
-    )
+    row = Execution.objects.for_tenant(tenant).select_for_update().filter(pk=execution_id).first()
     if row is None:
         return None
+    row.tenant = tenant  # known already: no join, no second read
     runs = list(TaskRun.objects.for_tenant(tenant).filter(execution=row).order_by("position"))
     return row, snapshots.snapshot(row, runs)
+
+
+@dataclass
+class _Step:
+    """What deciding until nothing changes gave: the new snapshot, every action emitted on
+    the way, the executor's log lines and when to look again."""
+
+    after: Snapshot
+    emitted: list[Action]
+    logs: list[LogLine]
+    wake: datetime | None
+
+
+def _decide(spec: FlowSpec, current: Snapshot, services: EngineServices) -> _Step:
+    emitted: list[Action] = []
+    logs: list[LogLine] = []
+    for _ in range(MAX_PASSES):
+        now = timezone.now()
+        actions = decide(spec, current, now, services=services)
+        emitted.extend(actions)
+        logs += [
+            LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
+            for a in actions
+            if isinstance(a, EmitLog)
+        ]
+        current = apply_actions(current, actions, now)
+        if current.current.terminated or not progressed(actions):
+            break
+    wake = None if current.current.terminated else next_wake(current, emitted)
+    return _Step(current, emitted, logs, wake)
 
 
 def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
@@ -205,26 +248,24 @@ def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
             return
         row, before = locked
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
-        services = _services(tenant, row.namespace, row.id)
-        current, emitted, logs = before, [], []
-        for _ in range(MAX_PASSES):
-            now = timezone.now()
-            actions = decide(spec, current, now, services=services)
-            emitted.extend(actions)
-            logs += [
-                LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
-                for a in actions
-                if isinstance(a, EmitLog)
-            ]
-            current = apply_actions(current, actions, now)
-            if current.current.terminated or not progressed(actions):
-                break
-        wake = None if current.current.terminated else next_wake(current, emitted)
-        row = snapshots.save(tenant=tenant, before=before, after=current, wake_at=wake)
-        _write_logs(tenant, row, logs)
-        for retry in (a for a in emitted if isinstance(a, RetryExecution)):
-            _replay(tenant, current, retry.at)
-        _dispatch_on_commit(tenant, execution_id, emitted, wake)
+        step = _decide(spec, before, _services(tenant, row.namespace, row.id))
+        row = snapshots.save(
+            tenant=tenant, row=row, before=before, after=step.after, wake_at=step.wake
+        )
+        _write_logs(tenant, _log_rows(tenant, row, step.logs))
+        _follow_up(tenant, step)
+
+
+def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:
+    """After a decision: replays for CREATE_NEW_EXECUTION retries, then, once committed, the
+    messages for the task runs to run (but `claimed`, which this process runs itself) and
+    the wake-up."""
+    for retry in (a for a in step.emitted if isinstance(a, RetryExecution)):
+        _replay(tenant, step.after, retry.at)
+    actions = [
+        a for a in step.emitted if not (isinstance(a, RunTaskRun) and a.task_run_id == claimed)
+    ]
+    _dispatch_on_commit(tenant, step.after.id, actions, step.wake)
 
 
 def _replay(tenant: Tenant, failed: Snapshot, at: datetime) -> None:
@@ -238,16 +279,28 @@ def _lease_seconds() -> int:
     return int(settings.AVIARY["TASK_LEASE_SECONDS"])
 
 
+def _lease_until() -> datetime:
+    return timezone.now() + timedelta(seconds=_lease_seconds())
+
+
 def _lease(tenant: Tenant, task_run_id: str, owner: str) -> None:
-    until = timezone.now() + timedelta(seconds=_lease_seconds()) if owner else None
     TaskRun.objects.for_tenant(tenant).filter(pk=task_run_id).update(
-        lease_owner=owner, lease_until=until
+        lease_owner=owner, lease_until=_lease_until() if owner else None
     )
+
+
+@dataclass
+class _Claim:
+    """A task run this worker holds: the snapshot it was claimed in, to run it with."""
+
+    row: Execution
+    snapshot: Snapshot
+    task_run_id: str
 
 
 def _take(
     tenant: Tenant, execution_id: str, task_run_id: str, owner: str, takeover: bool
-) -> tuple[Execution, Snapshot] | None:
+) -> _Claim | None:
     """Claim the task run for this worker: a CREATED one gets its first attempt; with
     `takeover`, a RUNNING one whose previous worker was lost (no owner) is adopted. Anything
     else (a duplicate delivery, a killed run) gives None."""
@@ -259,13 +312,21 @@ def _take(
         claim = commands.claim(before, task_run_id)
         if claim:
             claimed = apply_actions(before, claim, timezone.now())
-            snapshots.save(tenant=tenant, before=before, after=claimed, wake_at=row.wake_at)
+            leases = {task_run_id: (owner, _lease_until())}
+            snapshots.save(
+                tenant=tenant,
+                row=row,
+                before=before,
+                after=claimed,
+                wake_at=row.wake_at,
+                leases=leases,
+            )
         elif takeover and _unowned(tenant, before, task_run_id):
             claimed = before
+            _lease(tenant, task_run_id, owner)
         else:
             return None
-        _lease(tenant, task_run_id, owner)
-        return row, claimed
+        return _Claim(row, claimed, task_run_id)
 
 
 def _unowned(tenant: Tenant, snap: Snapshot, task_run_id: str) -> bool:
@@ -298,25 +359,42 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
+# A worker that reports a result and finds the next task run of the same execution ready
+# claims and runs it itself, in the report's transaction, instead of sending it through the
+# broker: a sequential flow then costs one commit and no message per task. Bounded, so that
+# one long flow does not hold a worker process while other executions wait.
+CHAIN_MAX_TASKS = 100
+CHAIN_MAX_SECONDS = 2.0
+
+
 def task_run_execute(
     *, tenant: Tenant, execution_id: str, task_run_id: str, takeover: bool = False
 ) -> None:
     """The worker's step: claim the task run (a duplicate delivery finds it taken and stops),
-    run it outside any transaction while renewing its lease, then report the attempt once."""
+    run it outside any transaction while renewing its lease, then report the attempt and
+    decide what follows, as the executor would, in one transaction holding the execution's
+    lock; a next task run ready to run is claimed in that same transaction and run here."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    taken = _take(tenant, execution_id, task_run_id, owner, takeover)
-    if taken is None:
-        return
-    row, claimed = taken
+    claim = _take(tenant, execution_id, task_run_id, owner, takeover)
+    began, ran = time.monotonic(), 0
+    while claim is not None:
+        outcome = _run(tenant, claim, owner)
+        ran += 1
+        chain = ran < CHAIN_MAX_TASKS and time.monotonic() - began < CHAIN_MAX_SECONDS
+        claim = _report(tenant, claim, outcome, owner if chain else None)
+
+
+def _run(tenant: Tenant, claim: _Claim, owner: str) -> AttemptOutcome:
+    row = claim.row
     spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
     services = _services(tenant, row.namespace, row.id)
-    heartbeat = _Heartbeat(tenant, task_run_id, owner)
+    heartbeat = _Heartbeat(tenant, claim.task_run_id, owner)
     heartbeat.start()
     try:
-        outcome = run_attempt(
+        return run_attempt(
             spec,
-            claimed,
-            task_run_id,
+            claim.snapshot,
+            claim.task_run_id,
             clock=timezone.now,
             services=services,
             storage=services.storage,
@@ -325,18 +403,67 @@ def task_run_execute(
     finally:
         heartbeat.stopping.set()
         heartbeat.join()
+
+
+def _report(
+    tenant: Tenant, claim: _Claim, outcome: AttemptOutcome, chain_owner: str | None
+) -> _Claim | None:
+    """Apply the attempt's result once (a stale or duplicate one changes nothing), decide
+    what follows, and claim the next runnable task run for `chain_owner` when given."""
+    execution_id, task_run_id = claim.row.id, claim.task_run_id
     with transaction.atomic():
         locked = _locked(tenant, execution_id)
         if locked is None:
-            return
+            return None
         row, current = locked
+        leases: dict[str, tuple[str, datetime | None]] = {task_run_id: ("", None)}
+        logs = _log_rows(tenant, row, outcome.logs, outcome.attempt_number)
         accepted = commands.accept_result(current, outcome.action, outcome.attempt_number)
-        if accepted:
-            after = apply_actions(current, accepted, timezone.now())
-            row = snapshots.save(tenant=tenant, before=current, after=after, wake_at=row.wake_at)
-        _write_logs(tenant, row, outcome.logs, outcome.attempt_number)
-        _lease(tenant, task_run_id, "")
-        _advance_on_commit(tenant, execution_id)
+        if not accepted or current.current.terminated:
+            after = apply_actions(current, accepted, timezone.now()) if accepted else current
+            snapshots.save(
+                tenant=tenant,
+                row=row,
+                before=current,
+                after=after,
+                wake_at=row.wake_at,
+                leases=leases,
+            )
+            _write_logs(tenant, logs)
+            _advance_on_commit(tenant, execution_id)
+            return None
+        reported = apply_actions(current, accepted, timezone.now())
+        spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
+        step = _decide(spec, reported, _services(tenant, row.namespace, row.id))
+        next_run = _next_runnable(step) if chain_owner else None
+        if next_run is not None and chain_owner:
+            claim_next = commands.claim(step.after, next_run)
+            step.after = apply_actions(step.after, claim_next, timezone.now())
+            leases[next_run] = (chain_owner, _lease_until())
+        row = snapshots.save(
+            tenant=tenant,
+            row=row,
+            before=current,
+            after=step.after,
+            wake_at=step.wake,
+            leases=leases,
+        )
+        _write_logs(tenant, logs + _log_rows(tenant, row, step.logs))
+        _follow_up(tenant, step, claimed=next_run)
+    return _Claim(row, step.after, next_run) if next_run is not None else None
+
+
+def _next_runnable(step: _Step) -> str | None:
+    """The first task run the decision sent to a worker that is still CREATED."""
+    if step.after.current is not State.RUNNING:
+        return None
+    for action in step.emitted:
+        if (
+            isinstance(action, RunTaskRun)
+            and step.after.task_run(action.task_run_id).current is State.CREATED
+        ):
+            return action.task_run_id
+    return None
 
 
 def task_runs_recover_lost(*, limit: int = 100) -> int:
@@ -371,11 +498,19 @@ def task_runs_recover_lost(*, limit: int = 100) -> int:
                 continue
             actions = [FinishAttempt(task_run_id, State.KILLED), StartAttempt(task_run_id)]
             after = apply_actions(before, actions, now)
-            row = snapshots.save(tenant=tenant, before=before, after=after, wake_at=row.wake_at)
+            # unowned: the next worker adopts it
+            row = snapshots.save(
+                tenant=tenant,
+                row=row,
+                before=before,
+                after=after,
+                wake_at=row.wake_at,
+                leases={task_run_id: ("", None)},
+            )
             message = "The worker running this task was lost; it runs again as a new attempt"
             task_id = before.task_run(task_run_id).task_id
-            _write_logs(tenant, row, [LogLine("WARN", message, now, task_run_id, task_id)])
-            _lease(tenant, task_run_id, "")  # unowned: the next worker adopts it
+            line = LogLine("WARN", message, now, task_run_id, task_id)
+            _write_logs(tenant, _log_rows(tenant, row, [line]))
             transaction.on_commit(
                 lambda t=tenant_id, e=execution_id, r=task_run_id: tasks.run_task_run.apply_async(
                     (t, e, r), {"takeover": True}
@@ -402,8 +537,6 @@ def executions_wake_due(*, limit: int = 500) -> int:
 
 def wait_for_terminal(*, tenant: Tenant, execution_id: str, timeout: timedelta) -> Execution:
     """Poll until the execution ends (for `?wait=true`); returns the row as it is then."""
-    import time
-
     deadline = time.monotonic() + timeout.total_seconds()
     delay = 0.01
     while True:

@@ -4,6 +4,7 @@ updates a few rows per decision, not a growing document)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -98,21 +99,38 @@ def _task_run_fields(run: TaskRunSnapshot) -> dict[str, Any]:
 
 
 def save(
-    *, tenant: Tenant, before: Snapshot | None, after: Snapshot, wake_at: datetime | None
+    *,
+    tenant: Tenant,
+    before: Snapshot | None,
+    after: Snapshot,
+    wake_at: datetime | None,
+    row: Execution | None = None,
+    leases: Mapping[str, tuple[str, datetime | None]] | None = None,
 ) -> Execution:
-    """Write `after`, given the `before` it was computed from (None: a new execution)."""
+    """Write `after`, given the `before` it was computed from (None: a new execution) and,
+    for an existing one, its locked `row`, which is updated in memory rather than read
+    again. Only what changed is written: the execution row when one of its fields did, new
+    task runs in one INSERT, changed ones by id. `leases` sets a task run's lease owner and
+    expiry in the same statement (a worker's claim, its report)."""
     fields = {**_execution_fields(after), "wake_at": wake_at}
     executions = Execution.objects.for_tenant(tenant)
+    leases = leases or {}
     if before is None:
         row = executions.create(id=after.id, **fields)
     else:
-        executions.filter(pk=after.id).update(**fields)
-        row = executions.get(pk=after.id)
+        if row is None:
+            row = executions.get(pk=after.id)
+        changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
+        if changed:
+            executions.filter(pk=after.id).update(**changed)
+            for name, value in changed.items():
+                setattr(row, name, value)
     old = {run.id: run for run in before.task_runs} if before else {}
     task_runs = TaskRun.objects.for_tenant(tenant)
     new_rows = []
     for position, run in enumerate(after.task_runs):
         previous = old.get(run.id)
+        lease = _lease_fields(leases, run.id)
         if previous is None:
             new_rows.append(
                 TaskRun(
@@ -121,10 +139,20 @@ def save(
                     execution=row,
                     position=position,
                     **_task_run_fields(run),
+                    **lease,
                 )
             )
-        elif previous != run:
-            task_runs.filter(pk=run.id).update(**_task_run_fields(run))
+        elif previous != run or lease:
+            task_runs.filter(pk=run.id).update(**_task_run_fields(run), **lease)
     if new_rows:
         task_runs.bulk_create(new_rows)
     return row
+
+
+def _lease_fields(
+    leases: Mapping[str, tuple[str, datetime | None]], task_run_id: str
+) -> dict[str, Any]:
+    if task_run_id not in leases:
+        return {}
+    owner, until = leases[task_run_id]
+    return {"lease_owner": owner, "lease_until": until}

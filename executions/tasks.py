@@ -4,6 +4,7 @@ carry ids only; the handlers are idempotent (see executions/services.py)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 
@@ -24,10 +25,23 @@ def housekeeping() -> dict[str, int]:
     return {"sessions": sessions, "tokens": tokens}
 
 
+# Each message names its tenant by id; a worker process keeps the rows it has read for a
+# while instead of one query per message (a tenant's id and slug never change; a deleted
+# tenant's executions are gone with it, so a stale entry finds nothing to do).
+_TENANTS: dict[int, tuple[float, Tenant]] = {}
+TENANT_CACHE_SECONDS = 30.0
+
+
 def _tenant(tenant_id: int) -> Tenant | None:
     from tenants.selectors import tenant_by_id
 
-    return tenant_by_id(tenant_id=tenant_id)
+    cached = _TENANTS.get(tenant_id)
+    if cached is not None and time.monotonic() - cached[0] < TENANT_CACHE_SECONDS:
+        return cached[1]
+    tenant = tenant_by_id(tenant_id=tenant_id)
+    if tenant is not None:
+        _TENANTS[tenant_id] = (time.monotonic(), tenant)
+    return tenant
 
 
 @shared_task(name="aviary.advance_execution", queue="executor", acks_late=True)
