@@ -62,6 +62,13 @@ class ExecutionFilterForm(forms.Form):
         help_text="key:value, separated by commas (all must match)",
     )
     range = forms.ChoiceField(required=False, choices=RANGE_CHOICES, label="Time range")
+    day = forms.DateField(
+        required=False,
+        label="Day",
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Expected a date such as 2026-11-01"},
+        help_text="started on this UTC day",
+    )
 
     def clean_labels(self) -> tuple[tuple[str, str], ...]:
         return tuple(parse_labels(self.cleaned_data["labels"]))
@@ -76,6 +83,7 @@ class ExecutionFilterForm(forms.Form):
             states=tuple(data.get("state") or ()),
             labels=data.get("labels", ()),
             since=RANGES[data.get("range") or "all"],
+            day=data.get("day"),
         )
 
     def selected_states(self) -> list[str]:

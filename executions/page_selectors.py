@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from executions import stats
 from executions.engine.states import State
 from executions.models import Execution, LogEntry, TaskRun
 from executions.selectors import execution_get
@@ -45,6 +48,7 @@ class ExecutionQuery:
     states: tuple[str, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # all must match
     since: timedelta | None = None  # started within this long before now
+    day: date | None = None  # started on this UTC day
 
 
 def execution_search(*, tenant: Tenant, query: ExecutionQuery, now: datetime) -> QuerySet:
@@ -64,6 +68,9 @@ def execution_search(*, tenant: Tenant, query: ExecutionQuery, now: datetime) ->
         rows = rows.filter(labels__contains=[{"key": key, "value": value}])
     if query.since is not None:
         rows = rows.filter(start_date__gte=now - query.since)
+    if query.day is not None:
+        midnight = datetime.combine(query.day, time.min, tzinfo=UTC)
+        rows = rows.filter(start_date__gte=midnight, start_date__lt=midnight + timedelta(days=1))
     return rows.order_by("-start_date", "-id")
 
 
@@ -102,6 +109,42 @@ def execution_page(
         has_previous=number > 1,
         has_next=more and number < MAX_PAGE,
         capped=more and number >= MAX_PAGE,
+    )
+
+
+# ---------- executions per day (the dashboard's and a flow's chart) ----------
+
+CHART_RANGES = (7, 30, 90)
+CHART_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DailyChart:
+    """What `executions/_daily_chart.html` needs: the first range's data (no request for
+    it), where to ask for another range, and the list a bar links to."""
+
+    days: int
+    data: list[dict[str, object]]  # DailyExecutionStats.as_json(), oldest day first
+    api_url: str  # the stats API, with this chart's filters; the script adds the dates
+    list_url: str  # executions list; the script adds `day` and `state`
+    ranges: tuple[int, ...] = CHART_RANGES
+
+
+def daily_chart(
+    *, tenant: Tenant, now: datetime, list_url: str, namespace: str = "", flow_id: str = ""
+) -> DailyChart:
+    """The last CHART_DAYS UTC days of the tenant's executions, or of one flow's."""
+    start, end = stats.last_days(days=CHART_DAYS, today=now.astimezone(UTC).date())
+    found = stats.execution_daily_stats(
+        tenant=tenant, start=start, end=end, namespace=namespace, flow_id=flow_id
+    )
+    api_url = reverse("api-execution-daily-stats", kwargs={"tenant": tenant.slug})
+    filters = {"namespace": namespace, "flowId": flow_id} if flow_id else {}
+    return DailyChart(
+        days=CHART_DAYS,
+        data=[day.as_json() for day in found],
+        api_url=f"{api_url}?{urlencode(filters)}" if filters else api_url,
+        list_url=list_url,
     )
 
 

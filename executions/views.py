@@ -34,7 +34,14 @@ def flow_executions(request: HttpRequest, namespace: str, flow_id: str) -> HttpR
     tenant = request.tenant  # type: ignore[attr-defined]
     flow = flow_get(tenant=tenant, namespace=namespace, flow_id=flow_id)
     context, status = _list_context(request, namespace=namespace, flow_id=flow_id)
-    context.update(flow=flow, tab="executions")
+    chart = page_selectors.daily_chart(
+        tenant=tenant,
+        now=timezone.now(),
+        list_url=request.path,
+        namespace=namespace,
+        flow_id=flow_id,
+    )
+    context.update(flow=flow, tab="executions", chart=chart)
     return render(request, "executions/flow_executions.html", context, status=status)
 
 

@@ -1,5 +1,7 @@
 // Builds the Aviary front-end bundle with esbuild:
 //   frontend/src/aviary.js  -> frontend/dist/aviary.js  (IIFE, minified, es2020)
+//   frontend/src/charts.js  -> frontend/dist/charts.js  (IIFE, Chart.js: only the pages
+//                              with a chart load it)
 //   frontend/src/aviary.css -> frontend/dist/aviary.css (minified)
 // Usage: npm ci && npm run build   (frontend/dist is served by Django's
 // STATICFILES_DIRS and is git-ignored).
@@ -26,15 +28,19 @@ const common = {
   absWorkingDir: root,
 };
 
-await Promise.all([
+const script = (name) =>
   build({
     ...common,
-    entryPoints: [join(here, "src", "aviary.js")],
-    outfile: join(outdir, "aviary.js"),
+    entryPoints: [join(here, "src", name)],
+    outfile: join(outdir, name),
     format: "iife",
     platform: "browser",
     define: { "process.env.NODE_ENV": '"production"' },
-  }),
+  });
+
+await Promise.all([
+  script("aviary.js"),
+  script("charts.js"),
   build({
     ...common,
     entryPoints: [join(here, "src", "aviary.css")],
@@ -42,7 +48,7 @@ await Promise.all([
   }),
 ]);
 
-for (const name of ["aviary.js", "aviary.css"]) {
+for (const name of ["aviary.js", "charts.js", "aviary.css"]) {
   const file = join(outdir, name);
   const { size } = await stat(file);
   console.log(`${relative(root, file)}  ${(size / 1024).toFixed(1)} KiB`);

@@ -8,10 +8,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import member_list, user_find_by_email
 from accounts.services import membership_add
+from executions.page_selectors import daily_chart
 from flows.selectors import FlowQuery, flow_list, flow_search
 from tenants import kv_services, selectors, services
 from tenants.errors import AviaryError, NotFound
@@ -37,6 +39,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "disabled_count": flows.filter(disabled=True).count(),
         "namespace_count": selectors.namespace_list(tenant=tenant).count(),
         "recent_flows": flows.order_by("-updated_at")[:8],
+        "chart": daily_chart(
+            tenant=tenant,
+            now=timezone.now(),
+            list_url=reverse("executions:list", kwargs={"tenant": tenant.slug}),
+        ),
     }
     return render(request, "tenants/dashboard.html", context)
 
