@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from executions import snapshots
+from executions import secret_inputs, snapshots
 from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
@@ -84,6 +84,7 @@ def _services(tenant: Tenant, namespace: str, execution_id: str) -> EngineServic
         storage=LocalStorage(tenant.slug),
         secrets=secret_lookup(tenant),
         errors=lambda: _error_logs(tenant, execution_id),
+        unseal=secret_inputs.unseal,
     )
 
 
@@ -182,7 +183,7 @@ def execution_create(
         flow_revision=flow.revision,
         now=now,
         execution_id=execution_id,
-        inputs=resolution.nested(),
+        inputs=secret_inputs.sealed(resolution.nested(), resolution.secret_ids),
         flow_labels=[Label(item["key"], item["value"]) for item in flow_labels(flow.spec)],
         labels=[Label(k, v) for k, v in labels],
         tenant_id=tenant.slug,

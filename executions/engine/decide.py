@@ -66,12 +66,19 @@ from executions.engine.rendering import (
     truthy,
 )
 from executions.engine.retry import next_retry
+from executions.engine.sealed_inputs import (
+    open_inputs,
+    secret_input_ids,
+    secret_texts,
+    unsealer,
+)
 from executions.engine.sizes import check_outputs, truncate_line
 from executions.engine.states import State, StateHistory, final_state
-from executions.engine.tasks.base import timeout_message
+from executions.engine.tasks.base import mask_secrets, timeout_message
 from executions.engine.variables import (
     RunEnvironment,
     base_variables,
+    inputs_with_defaults,
     output_variables,
     task_variables,
 )
@@ -118,6 +125,10 @@ class _Decision:
         self._base: dict[str, Any] | None = None
         self._base_version = -1
         self._top: tuple[int, list[Child], list[Child], ChildRuns] | None = None
+        self.unseal = unsealer(services)
+        self.secret_ids = secret_input_ids(flow.inputs)
+        self._made: list[Templates] = []  # what they reveal through secret() is masked
+        self._input_secrets: set[str] | None = None
 
     # --- plumbing ------------------------------------------------------------------
     def emit(self, action: Action) -> None:
@@ -125,7 +136,21 @@ class _Decision:
         self.draft.apply(action)
 
     def log(self, level: str, message: str, task_run_id: str | None = None) -> None:
-        self.emit(EmitLog(level, truncate_line(message), task_run_id))
+        self.emit(EmitLog(level, truncate_line(self.mask(message)), task_run_id))
+
+    def mask(self, message: str) -> str:
+        """Values of `secret()` calls and of SECRET inputs never reach a log line."""
+        secrets = {secret for templates in self._made for secret in templates.secrets_seen}
+        if self.secret_ids:
+            if self._input_secrets is None:
+                try:
+                    opened = open_inputs(self.draft.base.inputs, self.secret_ids, self.unseal)
+                except RenderError:
+                    opened = {}
+                inputs = inputs_with_defaults(self.flow, opened)
+                self._input_secrets = secret_texts(inputs, self.secret_ids)
+            secrets |= self._input_secrets
+        return mask_secrets(message, secrets) if secrets else message
 
     def set_state(self, task_run_id: str, state: State, **changes: Any) -> None:
         self.emit(SetTaskRunState(task_run_id, state, **changes))
@@ -138,10 +163,15 @@ class _Decision:
                 self.draft.all_runs(),
                 self.draft.runs,
                 self.environment,
+                unseal=self.unseal,
             )
             self._base_version = self.draft.version
         variables = task_variables(self._base, task, task_run, self.draft.runs)
-        return self.renderer(variables, self.services)
+        return self.made(self.renderer(variables, self.services))
+
+    def made(self, templates: Templates) -> Templates:
+        self._made.append(templates)
+        return templates
 
     def context(self, task: TaskSpec, task_run: TaskRun) -> FlowableContext:
         return FlowableContext(task, task_run, self.draft, lambda: self.templates(task, task_run))
@@ -338,8 +368,10 @@ class _Decision:
         return True
 
     def flow_outputs(self) -> dict[str, Any]:
-        variables = output_variables(self.flow, self.draft.freeze(), self.environment)
-        templates = self.renderer(variables, self.services)
+        variables = output_variables(
+            self.flow, self.draft.freeze(), self.environment, unseal=self.unseal
+        )
+        templates = self.made(self.renderer(variables, self.services))
         return {
             str(output.get("id")): typed_output(
                 output.get("type"), templates.render_value(output.get("value"))

@@ -3,8 +3,9 @@
 
 `flows.expressions` asks for an object with the methods of its `ExpressionServices`
 protocol; `EngineServices` is that object over a `KVStore`, a `Storage`, a secret lookup and
-a source of the execution's ERROR logs. A missing port makes the function fail with a clear
-message instead of pretending.
+a source of the execution's ERROR logs; it also carries `unseal`, which opens the SECRET
+inputs the platform stored sealed (`sealed_inputs`). A missing port makes the function fail
+with a clear message instead of pretending.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class EngineServices:
     storage: Storage | None = None
     secrets: SecretLookup | None = None
     errors: Callable[[], list[dict[str, Any]]] | None = None
+    unseal: Callable[[str], str] | None = None
 
     def kv(self, namespace: str, key: str, error_on_missing: bool) -> Any:
         if self.kv_store is None:

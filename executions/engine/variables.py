@@ -15,6 +15,7 @@ from typing import Any
 
 from executions.engine.flow import FlowSpec, TaskSpec
 from executions.engine.model import SYSTEM_PREFIX, Execution, Label, TaskRun, iso
+from executions.engine.sealed_inputs import Unseal, open_inputs, secret_input_ids
 
 # Environment variables Kestra never exposes, even with the prefix.
 REDACTED_ENVS = frozenset(
@@ -163,9 +164,12 @@ def base_variables(
     task_runs: Iterable[TaskRun] | None = None,
     by_id: Mapping[str, TaskRun] | None = None,
     environment: RunEnvironment | None = None,
+    *,
+    unseal: Unseal | None = None,
 ) -> dict[str, Any]:
     """Variables shared by every task run of `execution`. `task_runs`/`by_id` default to
-    the execution's own list (the decision function passes its working copy)."""
+    the execution's own list (the decision function passes its working copy). Sealed SECRET
+    inputs are opened with `unseal` (`sealed_inputs`; RenderError when they cannot be)."""
     runs = list(execution.task_runs if task_runs is None else task_runs)
     index = by_id if by_id is not None else {task_run.id: task_run for task_run in runs}
     environment = environment or RunEnvironment()
@@ -180,7 +184,10 @@ def base_variables(
     }
     if flow.variables:
         variables["vars"] = dict(flow.variables)
-    inputs = inputs_with_defaults(flow, execution.inputs)
+    stored = execution.inputs
+    if flow.inputs and stored:
+        stored = open_inputs(stored, secret_input_ids(flow.inputs), unseal)
+    inputs = inputs_with_defaults(flow, stored)
     if inputs:
         variables["inputs"] = inputs
     if execution.trigger is not None and execution.trigger.get("variables") is not None:
@@ -240,19 +247,25 @@ def run_variables(
     execution: Execution,
     task_run: TaskRun | None = None,
     environment: RunEnvironment | None = None,
+    *,
+    unseal: Unseal | None = None,
 ) -> dict[str, Any]:
     """Everything a template of `task_run` (or of the execution, when None) sees."""
     by_id = {run.id: run for run in execution.task_runs}
-    base = base_variables(flow, execution, execution.task_runs, by_id, environment)
+    base = base_variables(flow, execution, execution.task_runs, by_id, environment, unseal=unseal)
     if task_run is None:
         return base
     return task_variables(base, flow.task(task_run.task_id), task_run, by_id)
 
 
 def output_variables(
-    flow: FlowSpec, execution: Execution, environment: RunEnvironment | None = None
+    flow: FlowSpec,
+    execution: Execution,
+    environment: RunEnvironment | None = None,
+    *,
+    unseal: Unseal | None = None,
 ) -> dict[str, Any]:
     """For flow `outputs`: flow, execution, inputs, outputs, labels, trigger, vars only."""
-    base = base_variables(flow, execution, environment=environment)
+    base = base_variables(flow, execution, environment=environment, unseal=unseal)
     keep = ("flow", "execution", "inputs", "outputs", "labels", "trigger", "vars", "envs")
     return {key: value for key, value in base.items() if key in keep}

@@ -25,11 +25,11 @@ from executions.engine.rendering import (
     Templates,
     expressions_renderer,
 )
+from executions.engine.sealed_inputs import secret_input_ids, secret_texts, unsealer
 from executions.engine.sizes import check_outputs
 from executions.engine.states import State
 from executions.engine.tasks import tasks as default_tasks
 from executions.engine.tasks.base import (
-    MASK,
     Clock,
     KVStore,
     LogLine,
@@ -39,6 +39,7 @@ from executions.engine.tasks.base import (
     TaskInterrupted,
     TaskLogger,
     TaskResult,
+    mask_secrets,
 )
 from executions.engine.tasks.registry import TaskRegistry
 from executions.engine.variables import RunEnvironment, run_variables
@@ -57,13 +58,7 @@ class AttemptOutcome:
 
 
 def _masker(secrets: Callable[[], set[str]]) -> Callable[[str], str]:
-    def mask(text: str) -> str:
-        for secret in sorted(secrets(), key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, MASK)
-        return text
-
-    return mask
+    return lambda text: mask_secrets(text, secrets())
 
 
 def run_attempt(
@@ -84,11 +79,20 @@ def run_attempt(
     """Run the task of `task_run_id` once and say how the attempt ended."""
     task_run = execution.task_run(task_run_id)
     task = flow.task(task_run.task_id)
-    variables = run_variables(flow, execution, task_run, environment)
+    try:
+        variables = run_variables(
+            flow, execution, task_run, environment, unseal=unsealer(services)
+        )
+    except RenderError as error:  # a SECRET input that cannot be decrypted
+        logger = TaskLogger(clock, task_run_id=task_run.id, task_id=task.id)
+        logger.error(str(error))
+        action = FinishAttempt(task_run.id, State.FAILED, {}, ())
+        return AttemptOutcome(action, tuple(logger.lines), len(task_run.attempts))
     templates = (renderer or expressions_renderer)(variables, services)
+    input_secrets = secret_texts(variables.get("inputs") or {}, secret_input_ids(flow.inputs))
     logger = TaskLogger(
         clock,
-        _masker(lambda: templates.secrets_seen),
+        _masker(lambda: templates.secrets_seen | input_secrets),
         task_run_id=task_run.id,
         task_id=task.id,
     )

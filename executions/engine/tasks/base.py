@@ -10,7 +10,7 @@ Kestra logs an exception's message).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -25,6 +25,14 @@ from executions.engine.states import State
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 MASK = "********"
 Clock = Callable[[], datetime]
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret in it replaced by `MASK`, the longest first."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
 
 
 class TaskFailed(Exception):
