@@ -74,3 +74,23 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Celery messages the code under test sends, instead of a broker."""
+    from executions import tasks
+
+    messages: list[tuple[str, tuple, dict]] = []
+
+    def record(name):
+        def apply_async(args=(), kwargs=None, **options):
+            messages.append((name, tuple(args), dict(kwargs or {})))
+
+        return apply_async
+
+    monkeypatch.setattr(tasks.advance_execution, "apply_async", record("advance"))
+    monkeypatch.setattr(tasks.run_task_run, "apply_async", record("run"))
+    monkeypatch.setattr(tasks.advance_execution, "delay", lambda *a: record("advance")(a))
+    monkeypatch.setattr(tasks.run_task_run, "delay", lambda *a: record("run")(a))
+    return messages

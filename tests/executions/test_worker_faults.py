@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from executions import services, tasks
+from executions import services
 from executions.models import Execution, LogEntry, TaskRun
 from flows.services import flow_create
 
@@ -32,24 +32,6 @@ tasks:
     type: io.kestra.plugin.core.debug.Return
     format: done
 """
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Celery messages the code under test sends, instead of a broker."""
-    messages: list[tuple[str, tuple, dict]] = []
-
-    def record(name):
-        def apply_async(args=(), kwargs=None, **options):
-            messages.append((name, tuple(args), dict(kwargs or {})))
-
-        return apply_async
-
-    monkeypatch.setattr(tasks.advance_execution, "apply_async", record("advance"))
-    monkeypatch.setattr(tasks.run_task_run, "apply_async", record("run"))
-    monkeypatch.setattr(tasks.advance_execution, "delay", lambda *a: record("advance")(a))
-    monkeypatch.setattr(tasks.run_task_run, "delay", lambda *a: record("run")(a))
-    return messages
 
 
 def _doomed_worker(tenant_id: int, execution_id: str, task_run_id: str) -> subprocess.Popen:

@@ -20,6 +20,7 @@ import re
 import secrets
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -151,6 +152,34 @@ def python_command(path: str) -> str:
     return sys.executable
 
 
+_REAL: dict[tuple[str, str], str] = {}
+
+
+def real_interpreter(found: str, env: Mapping[str, str]) -> str:
+    """The binary behind `found`, asked once per process: a version manager's shim (pyenv,
+    asdf) is a script that chooses an interpreter on every start; `sys.executable` of that
+    interpreter is the binary itself (a virtualenv's keeps its own path, so its packages)."""
+    key = (found, env.get("PYENV_VERSION", ""))
+    if key not in _REAL:
+        real = found
+        try:
+            probe = subprocess.run(
+                [found, "-c", "import sys; print(sys.executable)"],
+                env=dict(env),
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            printed = probe.stdout.strip()
+            if probe.returncode == 0 and printed and os.access(printed, os.X_OK):
+                real = printed
+        except (OSError, subprocess.SubprocessError):
+            pass  # keep what the PATH gave: the script will report its own error
+        _REAL[key] = real
+    return _REAL[key]
+
+
 class ExecScript(RunnableTask):
     """What every script task shares; subclasses give the lines to run."""
 
@@ -181,11 +210,14 @@ class ExecScript(RunnableTask):
             raise TaskFailed("Invalid env: expected a map of names to values")
         env.update({str(name): _env_text(value) for name, value in rendered.items()})
         env.update(extra)
-        if self.python and shutil.which("python", path=env["PATH"]) is None:
-            # commands say `python ...` as in Kestra's images: provide it when only python3 is
-            python = shutil.which("python3", path=env["PATH"]) or sys.executable
+        if self.python:
+            # Commands say `python ...` as in Kestra's images. Both names lead straight to the
+            # interpreter the PATH would start: no launcher script in between (a pyenv shim
+            # costs ~60 ms per start), and `python` exists when only `python3` does.
+            interpreter = real_interpreter(python_command(env["PATH"]), env)
             (root / "bin").mkdir(exist_ok=True)
-            (root / "bin" / "python").symlink_to(python)
+            for name in ("python", "python3"):
+                (root / "bin" / name).symlink_to(interpreter)
             env["PATH"] = f"{root / 'bin'}{os.pathsep}{env['PATH']}"
         return env
 
