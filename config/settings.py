@@ -177,7 +177,17 @@ AVIARY = {
     # A worker renews its task run's lease every third of this; a lease this old means the
     # worker died, and the task run is run again as a new attempt.
     "TASK_LEASE_SECONDS": env_int("AVIARY_TASK_LEASE_SECONDS", 30),
+    # Event streams (`.../follow`): the longest one lasts (then the client reconnects), and
+    # how often an idle one sends a comment, so that proxies keep the connection open.
+    "FOLLOW_MAX_SECONDS": env_int("AVIARY_FOLLOW_MAX_SECONDS", 600),
+    "FOLLOW_HEARTBEAT_SECONDS": env_int("AVIARY_FOLLOW_HEARTBEAT_SECONDS", 15),
+    # Redis for the change notifications that wake those streams (pub/sub). Empty: the
+    # Celery broker when it is Redis; without Redis, streams re-read every second.
+    "EVENTS_REDIS_URL": env_str("AVIARY_EVENTS_REDIS_URL", ""),
 }
+for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS"):
+    if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]
+        raise ImproperlyConfigured(f"AVIARY_{_name} must be at least 1, got {AVIARY[_name]}")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from executions import secret_inputs, snapshots
+from executions import notify, secret_inputs, snapshots
 from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
@@ -140,6 +140,7 @@ def _log_rows(
 def _write_logs(tenant: Tenant, rows: list[LogEntry]) -> None:
     if rows:
         LogEntry.objects.for_tenant(tenant).bulk_create(rows)
+        notify.execution_changed(tenant=tenant, execution_id=rows[0].execution_id)
 
 
 def execution_create(

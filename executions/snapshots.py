@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from executions import notify
 from executions.engine.model import Attempt, Label
 from executions.engine.model import Execution as Snapshot
 from executions.engine.model import TaskRun as TaskRunSnapshot
@@ -146,6 +147,7 @@ def save(
             task_runs.filter(pk=run.id).update(**_task_run_fields(run), **lease)
     if new_rows:
         task_runs.bulk_create(new_rows)
+    notify.execution_changed(tenant=tenant, execution_id=row.id)  # on commit, once
     return row
 
 
