@@ -1,5 +1,5 @@
 """Executions API, Kestra's paths: create (multipart inputs and files, labels, `?wait=true`),
-get, and the logs of an execution."""
+get, delete, and the logs of an execution."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_schema import error_responses
-from executions import selectors, services
+from executions import deletion, selectors, services
 from executions.engine.inputs import FileUpload
 from tenants.api_base import TenantApi
-from tenants.errors import Unprocessable, Violation
+from tenants.errors import InvalidInput, Unprocessable, Violation
 
 WAIT_LIMIT = timedelta(minutes=5)
 
@@ -90,6 +90,43 @@ class ExecutionDetailApi(TenantApi):
     def get(self, request: Request, tenant: str, execution_id: str) -> Response:
         row = selectors.execution_get(tenant=self.tenant, execution_id=execution_id)
         return Response(selectors.execution_as_json(row))
+
+    @extend_schema(
+        operation_id="execution_delete",
+        summary="Delete an ended execution, its task runs, logs and files",
+        parameters=[
+            OpenApiParameter("execution_id", str, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "deleteLogs", bool, default=True, description="false is refused (422)"
+            ),
+            OpenApiParameter(
+                "deleteMetrics", bool, default=True, description="Aviary records no metrics"
+            ),
+            OpenApiParameter(
+                "deleteStorage", bool, default=True, description="remove the execution's files"
+            ),
+        ],
+        responses={204: None, **error_responses(409, 422)},
+        tags=["Executions"],
+    )
+    def delete(self, request: Request, tenant: str, execution_id: str) -> Response:
+        deletion.execution_delete(
+            tenant=self.tenant,
+            execution_id=execution_id,
+            delete_logs=_flag(request, "deleteLogs"),
+            delete_metrics=_flag(request, "deleteMetrics"),
+            delete_storage=_flag(request, "deleteStorage"),
+        )
+        return Response(status=204)
+
+
+def _flag(request: Request, name: str, default: bool = True) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in {"true", "false"}:
+        raise InvalidInput(f"{name} must be true or false, got '{raw[:40]}'", field=name)
+    return raw.lower() == "true"
 
 
 class ExecutionLogsApi(TenantApi):

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 
 from executions import stats
 from executions.engine.states import State
+from executions.files import FileLink, file_links
 from executions.models import Execution, LogEntry, TaskRun
 from executions.selectors import execution_get
 from executions.services import flow_spec
@@ -164,6 +165,7 @@ class TaskRunNode:
     bar_left: str  # percent of the execution's span, formatted for a style attribute
     bar_width: str
     children: list[TaskRunNode] = field(default_factory=list)
+    files: list[FileLink] = field(default_factory=list)  # output files: download, preview
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class InputItem:
     key: str
     value: str
     secret: bool
+    files: tuple[FileLink, ...] = ()  # a FILE input stored with the execution
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class ExecutionLive:
     tree: list[TaskRunNode]  # roots, in creation order
     gantt: list[TaskRunNode]  # every node, depth first: one bar each
     outputs_json: str | None
+    output_files: list[FileLink]
     logs: list[LogEntry]
     logs_truncated: bool
 
@@ -193,7 +197,7 @@ def execution_live(
     execution = execution_get(tenant=tenant, execution_id=execution_id)
     runs = list(TaskRun.objects.for_tenant(tenant).filter(execution=execution).order_by("position"))
     end = execution.end_date or now
-    tree, flat = _tree(runs, execution.start_date, end, now)
+    tree, flat = _tree(execution, runs, end, now)
     logs, truncated = _logs(tenant, execution, min_level, q)
     return ExecutionLive(
         execution=execution,
@@ -202,6 +206,7 @@ def execution_live(
         tree=tree,
         gantt=flat,
         outputs_json=_json(execution.outputs) if execution.outputs else None,
+        output_files=file_links(execution, execution.outputs or {}),
         logs=logs,
         logs_truncated=truncated,
     )
@@ -219,7 +224,10 @@ def execution_input_items(*, execution: Execution, definitions: list[Any]) -> li
     for key, value in (execution.inputs or {}).items():
         secret = key in secret_ids or any(s.startswith(key + ".") for s in secret_ids)
         text = value if isinstance(value, str) else _json(value)
-        items.append(InputItem(key, "********" if secret else text, secret))
+        if secret:
+            items.append(InputItem(key, "********", secret))
+        else:
+            items.append(InputItem(key, text, secret, tuple(file_links(execution, value, key))))
     return items
 
 
@@ -233,8 +241,9 @@ def execution_input_definitions(*, tenant: Tenant, execution: Execution) -> list
 
 
 def _tree(
-    runs: list[TaskRun], start: datetime, end: datetime, now: datetime
+    execution: Execution, runs: list[TaskRun], end: datetime, now: datetime
 ) -> tuple[list[TaskRunNode], list[TaskRunNode]]:
+    start = execution.start_date
     total = max((end - start).total_seconds(), 0.001)
     nodes: dict[str, TaskRunNode] = {}
     roots: list[TaskRunNode] = []
@@ -251,6 +260,7 @@ def _tree(
             outputs_json=_json(run.outputs) if run.outputs else None,
             bar_left=f"{left:.2f}",
             bar_width=f"{min(width, 100.0 - left):.2f}",
+            files=file_links(execution, run.outputs) if run.outputs else [],
         )
         nodes[run.id] = node
         (parent.children if parent else roots).append(node)

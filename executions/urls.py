@@ -3,7 +3,7 @@ Executions tab are under the flow's URL, in flows/urls.py)."""
 
 from django.urls import path
 
-from executions import views
+from executions import views, views_files
 
 app_name = "executions"
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("", views.execution_list, name="list"),
     path("<str:execution_id>", views.execution_detail, name="detail"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
+    path("<str:execution_id>/delete", views.execution_delete, name="delete"),
+    path("<str:execution_id>/file", views_files.execution_file, name="file"),
+    path(
+        "<str:execution_id>/file/preview",
+        views_files.execution_file_preview,
+        name="file_preview",
+    ),
 ]

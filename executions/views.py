@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from executions import page_selectors, services
+from executions import deletion, page_selectors, services
 from executions.forms import RANGE_CHOICES, ExecutionFilterForm, LaunchForm
 from executions.page_selectors import LEVELS, STATES, ExecutionQuery
 from flows.selectors import flow_get
-from tenants.errors import AviaryError, Unprocessable
+from tenants.errors import AviaryError, Conflict, Unprocessable
 from tenants.views_base import tenant_page
 
 DEFAULT_LEVEL = "INFO"
@@ -145,3 +145,17 @@ def _int(raw: str | None, default: int) -> int:
         return int(raw) if raw else default
     except ValueError:
         return default
+
+
+@tenant_page
+@require_POST
+def execution_delete(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """The page's Delete button (shown once the execution has ended): rows, logs and files."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    try:
+        deletion.execution_delete(tenant=tenant, execution_id=execution_id)
+    except Conflict as error:  # it is still running: say so on its page
+        messages.error(request, error.message)
+        return redirect("executions:detail", tenant=tenant.slug, execution_id=execution_id)
+    messages.success(request, f"Execution {execution_id} deleted, with its logs and files.")
+    return redirect("executions:list", tenant=tenant.slug)

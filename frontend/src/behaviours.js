@@ -7,6 +7,8 @@
 //   select[data-tenant-switch]  goes to the selected option's value (a URL).
 //   data-autosubmit             on a select, checkbox or radio: submits its
 //                               form on change.
+//   data-swap-errors            on an htmx element: a 4xx answer is swapped in
+//                               like a 200 (its body says what went wrong).
 
 function isSubmitButton(el) {
   if (!el.form) return false;
@@ -86,6 +88,16 @@ export function installBehaviours() {
     },
     true,
   );
+
+  // htmx leaves 4xx answers out of the page; these elements show the message.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr.status;
+    const elt = event.detail.elt;
+    if (status >= 400 && status < 500 && elt instanceof Element && elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   document.addEventListener("change", (event) => {
     const el = event.target;
