@@ -1,4 +1,4 @@
-"""Users (email login), tenant membership and API tokens."""
+"""Users (email login), tenant membership, API tokens and saved searches."""
 
 from __future__ import annotations
 
@@ -103,3 +103,32 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class SavedSearch(TenantOwned):
+    """A list page's filters, saved by a user under a name to re-apply them with one click.
+
+    Private to its user within its tenant: selectors always filter by both, so neither
+    another member nor the same person in another tenant ever sees it. `query` is the page's
+    URL query string (without `?` and `page`), as the page's own filter form reads it."""
+
+    class Page(models.TextChoices):
+        EXECUTIONS = "executions", "Executions"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_searches")
+    page = models.CharField(max_length=30, choices=Page.choices)
+    name = models.CharField(max_length=100)
+    query = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "page", "name"], name="saved_search_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.page})"

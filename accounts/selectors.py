@@ -1,10 +1,10 @@
-"""Reads of users and API tokens."""
+"""Reads of users, API tokens and saved searches."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, Membership, SavedSearch, User
 from accounts.services import token_hash
 from tenants.models import Tenant
 
@@ -32,3 +32,8 @@ def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
 
 def user_find_by_email(*, email: str) -> User | None:
     return User.objects.filter(email=email.strip().lower(), is_active=True).first()
+
+
+def saved_search_list(*, tenant: Tenant, user: User, page: str) -> QuerySet[SavedSearch]:
+    """`user`'s own saved searches of `page` in `tenant`, by name."""
+    return SavedSearch.objects.for_tenant(tenant).filter(user=user, page=page).order_by("name")

@@ -1,4 +1,4 @@
-"""Writes of users, memberships and API tokens."""
+"""Writes of users, memberships, API tokens and saved searches."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.http import urlencode
 
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, Membership, SavedSearch, User
 from tenants.errors import Conflict, NotFound, Unprocessable, Violation
 from tenants.models import Tenant
 
@@ -102,3 +104,80 @@ def session_purge_expired() -> int:
 
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+SAVED_SEARCH_NAME_MAX = 100
+SAVED_SEARCH_QUERY_MAX = 2000
+_NOT_FILTERS = frozenset({"page", "csrfmiddlewaretoken"})
+
+
+def saved_search_query(raw: str) -> str:
+    """`raw` as a saved search keeps it: a query string without `?`, paging, the CSRF token
+    and empty values, so the same filters always give the same text."""
+    params = QueryDict(raw.strip().lstrip("?"))
+    pairs = [
+        (key, value)
+        for key, values in params.lists()
+        if key not in _NOT_FILTERS
+        for value in values
+        if value.strip()
+    ]
+    return urlencode(pairs)
+
+
+@transaction.atomic
+def saved_search_save(
+    *, tenant: Tenant, user: User, page: str, name: str, query: str, replace: bool = False
+) -> tuple[SavedSearch, bool]:
+    """Save `query` under `name` for `user` on `page`; True when created. A name the user
+    already has on that page is a Conflict unless `replace`, which then updates it."""
+    name = " ".join(name.split())
+    query = saved_search_query(query)
+    problems = []
+    if not name:
+        problems.append(Violation(path="name", message="a name is required"))
+    elif len(name) > SAVED_SEARCH_NAME_MAX:
+        problems.append(
+            Violation(
+                path="name",
+                message=f"at most {SAVED_SEARCH_NAME_MAX} characters, got {len(name)}",
+            )
+        )
+    if page not in SavedSearch.Page.values:
+        expected = ", ".join(SavedSearch.Page.values)
+        problems.append(Violation(path="page", message=f"expected {expected}, got '{page}'"))
+    if not query:
+        problems.append(Violation(path="query", message="set at least one filter to save"))
+    elif len(query) > SAVED_SEARCH_QUERY_MAX:
+        problems.append(
+            Violation(
+                path="query",
+                message=f"the filters take at most {SAVED_SEARCH_QUERY_MAX} characters, "
+                f"got {len(query)}",
+            )
+        )
+    if problems:
+        raise Unprocessable("invalid saved search", violations=problems)
+    searches = SavedSearch.objects.for_tenant(tenant)
+    existing = searches.select_for_update().filter(user=user, page=page, name=name).first()
+    if existing is not None:
+        if not replace:
+            raise Conflict(f"you already have a saved search named '{name}'", field="name")
+        existing.query = query
+        existing.save(update_fields=["query", "updated_at"])
+        return existing, False
+    try:
+        with transaction.atomic():  # a double click: the second insert meets the first
+            created = searches.create(user=user, page=page, name=name, query=query)
+    except IntegrityError:
+        raise Conflict(f"you already have a saved search named '{name}'", field="name") from None
+    return created, True
+
+
+def saved_search_delete(*, tenant: Tenant, user: User, search_id: int) -> SavedSearch:
+    """Delete one of `user`'s saved searches in `tenant`; anyone else's is a NotFound."""
+    search = SavedSearch.objects.for_tenant(tenant).filter(user=user, pk=search_id).first()
+    if search is None:
+        raise NotFound("saved search not found")
+    search.delete()
+    return search

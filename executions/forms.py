@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 from django import forms
+from django.http import QueryDict
+from django.utils.http import urlencode
 
 from executions.engine.inputs import FileUpload
 from executions.page_selectors import RANGES, STATES, ExecutionQuery
@@ -88,6 +90,38 @@ class ExecutionFilterForm(forms.Form):
 
     def selected_states(self) -> list[str]:
         return list(self["state"].value() or [])
+
+
+FILTER_KEYS = tuple(ExecutionFilterForm.base_fields)
+
+
+def filter_query_string(params: QueryDict) -> str:
+    """The filters in `params` as a query string in a fixed order, without paging or empty
+    values: what a saved search keeps and what its link applies."""
+    pairs = [
+        (key, value)
+        for key in FILTER_KEYS
+        for value in params.getlist(key)
+        if value.strip() and not (key == "range" and value == "all")
+    ]
+    return urlencode(pairs)
+
+
+class SavedSearchForm(forms.Form):
+    """The filter bar's "Save search": a name for the filters in `query` (the list's query
+    string). `replace` comes from the "Replace it" button offered when the name is taken."""
+
+    name = forms.CharField(
+        max_length=100,
+        label="Search name",
+        error_messages={
+            "required": "Give the search a name.",
+            "max_length": "A name has at most %(limit_value)d characters (this one has "
+            "%(show_value)d).",
+        },
+    )
+    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    replace = forms.BooleanField(required=False)
 
 
 class MultiValueField(forms.Field):

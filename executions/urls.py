@@ -9,6 +9,13 @@ app_name = "executions"
 
 urlpatterns = [
     path("", views.execution_list, name="list"),
+    # before the execution routes, which would take "saved-searches" for an id
+    path("saved-searches", views.saved_search_save, name="saved_search_save"),
+    path(
+        "saved-searches/<int:search_id>/delete",
+        views.saved_search_delete,
+        name="saved_search_delete",
+    ),
     path("<str:execution_id>", views.execution_detail, name="detail"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
     path("<str:execution_id>/delete", views.execution_delete, name="delete"),

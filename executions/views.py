@@ -13,11 +13,21 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import services as account_services
+from accounts.models import SavedSearch
+from accounts.selectors import saved_search_list
 from executions import deletion, page_selectors, services
-from executions.forms import RANGE_CHOICES, ExecutionFilterForm, LaunchForm
+from executions.forms import (
+    RANGE_CHOICES,
+    ExecutionFilterForm,
+    LaunchForm,
+    SavedSearchForm,
+    filter_query_string,
+)
 from executions.page_selectors import LEVELS, STATES, ExecutionQuery
 from flows.selectors import flow_get
 from tenants.errors import AviaryError, Conflict, Unprocessable
+from tenants.models import Tenant
 from tenants.views_base import tenant_page
 
 DEFAULT_LEVEL = "INFO"
@@ -26,6 +36,7 @@ DEFAULT_LEVEL = "INFO"
 @tenant_page
 def execution_list(request: HttpRequest) -> HttpResponse:
     context, status = _list_context(request)
+    context.update(_saved_searches(request, request.GET, SavedSearchForm()))
     return render(request, "executions/list.html", context, status=status)
 
 
@@ -98,18 +109,22 @@ def execution_live(request: HttpRequest, execution_id: str) -> HttpResponse:
     return render(request, "executions/live.html", _live_context(request, execution_id))
 
 
-def _list_context(request: HttpRequest, **fixed: str) -> tuple[dict[str, object], int]:
+def _list_context(
+    request: HttpRequest, params: QueryDict | None = None, **fixed: str
+) -> tuple[dict[str, object], int]:
+    """The list with the filters in `params` (the request's query string by default)."""
     tenant = request.tenant  # type: ignore[attr-defined]
-    form = ExecutionFilterForm(request.GET or None)
+    params = request.GET if params is None else params
+    form = ExecutionFilterForm(params or None)
     query = form.to_query(**fixed) if form.is_valid() else ExecutionQuery(**fixed)
     page = page_selectors.execution_page(
-        tenant=tenant, query=query, page=_int(request.GET.get("page"), 1), now=timezone.now()
+        tenant=tenant, query=query, page=_int(params.get("page"), 1), now=timezone.now()
     )
     context = {
         "form": form,
         "page": page,
         "filtered": query != ExecutionQuery(**fixed),
-        "query_string": _without_page(request.GET),
+        "query_string": _without_page(params),
         "states": STATES,
         "selected_states": form.selected_states(),
         "range_choices": RANGE_CHOICES,
@@ -117,6 +132,81 @@ def _list_context(request: HttpRequest, **fixed: str) -> tuple[dict[str, object]
     }
     status = 422 if form.is_bound and not form.is_valid() else 200
     return context, status
+
+
+@tenant_page
+@require_POST
+def saved_search_save(request: HttpRequest) -> HttpResponse:
+    """The filter bar's "Save search": the filters (a hidden field) under a name. A name
+    already taken asks first; the "Replace it" button posts again with `replace`."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = SavedSearchForm(request.POST)
+    params = QueryDict(filter_query_string(QueryDict(request.POST.get("query", ""))))
+    status = 422
+    if form.is_valid() and not ExecutionFilterForm(params).is_valid():
+        form.add_error(None, "Fix the filters before saving them.")
+    elif form.is_valid():
+        try:
+            search, created = account_services.saved_search_save(
+                tenant=tenant,
+                user=request.user,  # type: ignore[arg-type]
+                page=SavedSearch.Page.EXECUTIONS,
+                name=form.cleaned_data["name"],
+                query=params.urlencode(),
+                replace=form.cleaned_data["replace"],
+            )
+        except Conflict as error:
+            form.add_error("name", _sentence(error.message))
+            form.name_taken = True  # type: ignore[attr-defined]
+            status = error.status
+        except Unprocessable as error:
+            for violation in error.violations:
+                field = violation.path if violation.path == "name" else None
+                form.add_error(field, _sentence(violation.message))
+        else:
+            verb = "saved" if created else "replaced"
+            messages.success(request, f"Search “{search.name}” {verb}.")
+            return redirect(f"{_list_url(tenant)}?{search.query}")
+    context, _ = _list_context(request, params)
+    context.update(_saved_searches(request, params, form))
+    return render(request, "executions/list.html", context, status=status)
+
+
+@tenant_page
+@require_POST
+def saved_search_delete(request: HttpRequest, search_id: int) -> HttpResponse:
+    """Delete one of the user's saved searches, back to the list as it was filtered."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    search = account_services.saved_search_delete(
+        tenant=tenant,
+        user=request.user,  # type: ignore[arg-type]
+        search_id=search_id,
+    )
+    messages.success(request, f"Saved search “{search.name}” deleted.")
+    shown = filter_query_string(QueryDict(request.POST.get("shown", "")))
+    return redirect(f"{_list_url(tenant)}?{shown}" if shown else _list_url(tenant))
+
+
+def _saved_searches(
+    request: HttpRequest, params: QueryDict, form: SavedSearchForm
+) -> dict[str, object]:
+    """The user's saved searches of the list, and the form saving the filters shown."""
+    searches = saved_search_list(
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        user=request.user,  # type: ignore[arg-type]
+        page=SavedSearch.Page.EXECUTIONS,
+    )
+    shown = filter_query_string(params)
+    return {"saved_searches": searches, "save_form": form, "shown_query": shown}
+
+
+def _list_url(tenant: Tenant) -> str:
+    return reverse("executions:list", kwargs={"tenant": tenant.slug})
+
+
+def _sentence(message: str) -> str:
+    """A service's message ("a name is required") as the page shows it."""
+    return f"{message[:1].upper()}{message[1:]}."
 
 
 def _live_context(request: HttpRequest, execution_id: str) -> dict[str, object]:

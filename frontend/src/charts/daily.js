@@ -57,11 +57,9 @@ function datasets(days) {
 
 function summary(days) {
   const totals = new Map();
-  for (const day of days) {
-    for (const [state] of STATES) {
-      const count = countOf(day, state);
-      if (count) totals.set(state, (totals.get(state) || 0) + count);
-    }
+  for (const [state] of STATES) {
+    const count = days.reduce((sum, day) => sum + countOf(day, state), 0);
+    if (count) totals.set(state, count);
   }
   const total = [...totals.values()].reduce((sum, count) => sum + count, 0);
   const parts = [...totals].map(([state, count]) => `${count} ${state}`);
