@@ -92,7 +92,7 @@ export function installBehaviours() {
   // htmx leaves 4xx answers out of the page; these elements show the message.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const status = event.detail.xhr.status;
-    const elt = event.detail.elt;
+    const elt = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.target;
     if (status >= 400 && status < 500 && elt instanceof Element && elt.closest("[data-swap-errors]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;

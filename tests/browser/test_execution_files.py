@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from executions.models import Execution
+from tenants.storage.local import LocalStorage
 from tests.conftest import PASSWORD
 from tests.executions.files_support import add_task_run, make_execution, store, use_storage_root
 
@@ -24,7 +25,8 @@ def test_it_downloads_previews_and_deletes(page, shoot, settings, tmp_path, acme
     root = use_storage_root(settings, tmp_path / "storage")
     execution = make_execution(acme, flow_id="report")
     uri = store(acme, execution, "tasks/export/r1/visits.csv", CSV)
-    add_task_run(acme, execution, "export", {"outputFiles": {"visits.csv": uri}})
+    gone = store(acme, execution, "tasks/export/r1/gone.txt", b"soon removed")
+    add_task_run(acme, execution, "export", {"outputFiles": {"visits.csv": uri, "gone.txt": gone}})
     Execution.objects.for_tenant(acme).filter(pk=execution.id).update(outputs={"visits": uri})
 
     page.goto("/login")
@@ -47,6 +49,10 @@ def test_it_downloads_previews_and_deletes(page, shoot, settings, tmp_path, acme
     expect(preview).to_have_text("city,visits\nParis,3\nLyon,5")
     tree = page.locator("#task-runs")
     expect(tree.get_by_role("link", name="Download visits.csv")).to_be_visible()
+    # A file removed after the page was drawn: the preview says so in place (a 404 fragment).
+    LocalStorage("acme").delete(gone)
+    tree.get_by_role("button", name="Preview gone.txt").click()
+    expect(tree.get_by_role("alert")).to_have_text(f"No file at {gone} in execution {execution.id}")
     shoot(page, "1-preview")
 
     page.once("dialog", lambda dialog: dialog.accept())
