@@ -69,14 +69,15 @@ def _plain_path(uri: str) -> str | None:
     return path
 
 
-def belongs_to(execution: Execution, uri: Any) -> bool:
-    """Whether `uri` is a plain `kestra:///` URI of a file under the execution's prefix."""
+def belongs_to(execution: Execution, uri: Any, prefixes: tuple[str, ...] | None = None) -> bool:
+    """Whether `uri` is a plain `kestra:///` URI of a file under the execution's prefix
+    (`prefixes`: the execution's, when the caller already has them)."""
     if not isinstance(uri, str) or uri[:9].lower() != "kestra://":
         return False
     path = _plain_path(uri)
     return path is not None and any(
         path.startswith(prefix) and len(path) > len(prefix)
-        for prefix in execution_storage_prefixes(execution)
+        for prefix in prefixes or execution_storage_prefixes(execution)
     )
 
 
@@ -242,6 +243,7 @@ def file_links(execution: Execution, value: Any, key: str = "") -> list[FileLink
     """Every string in `value` (outputs or inputs, nested) that is a file of this execution,
     depth first, at most MAX_LINKS."""
     found: list[FileLink] = []
+    prefixes = execution_storage_prefixes(execution)
 
     def walk(item: Any, where: str) -> None:
         if len(found) >= MAX_LINKS:
@@ -252,7 +254,7 @@ def file_links(execution: Execution, value: Any, key: str = "") -> list[FileLink
         elif isinstance(item, list):
             for index, child in enumerate(item):
                 walk(child, f"{where}[{index}]")
-        elif belongs_to(execution, item):
+        elif belongs_to(execution, item, prefixes):
             found.append(FileLink(where, item, file_name(item), previewable(item)))
 
     walk(value, key)
