@@ -86,7 +86,12 @@ TEMPLATES = [
 
 # Database: SQLite (WAL) unless DATABASE_URL names a server.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'aviary.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A kept connection is checked (SELECT 1) before its first use in each request, so that the
+# first request after a database restart does not fail on a dead session. Celery workers do
+# not start "requests": executions/reconnect.py covers them.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

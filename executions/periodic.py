@@ -1,7 +1,9 @@
 """The scheduler's loop: periodic jobs, each on its own interval, until a stop signal.
 
 Schedule triggers (a later issue) register here as jobs too. A job's failure is logged and
-retried at its next interval; it never stops the loop.
+retried at its next interval; it never stops the loop. A failure that left the database
+connection broken (the database restarted) drops that connection, so that the next run opens
+a new one instead of failing on the dead one forever.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.db import close_old_connections
 
 log = logging.getLogger("aviary.scheduler")
 
@@ -46,6 +50,7 @@ class SchedulerLoop:
                 job.run()
             except Exception:  # a broken job must not stop the scheduler
                 log.exception("scheduler job %s failed", job.name)
+                close_old_connections()  # closes a connection left unusable
             ran.append(job.name)
         return ran
 

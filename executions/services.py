@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from executions import notify, secret_inputs, snapshots
@@ -43,6 +43,7 @@ from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
 from executions.engine.worker import AttemptOutcome, run_attempt
 from executions.models import Execution, LogEntry, TaskRun
+from executions.reconnect import with_reconnect
 from flows.selectors import flow_get, flow_revision_source
 from flows.spec import flow_labels
 from tenants.errors import Conflict, Unprocessable, Violation
@@ -356,7 +357,10 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopping.wait(_lease_seconds() / 3):
-                _lease(self.tenant, self.task_run_id, self.owner)
+                try:
+                    _lease(self.tenant, self.task_run_id, self.owner)
+                except DatabaseError:  # the database restarts: renew at the next beat
+                    connection.close()
         finally:
             connection.close()
 
@@ -377,13 +381,13 @@ def task_run_execute(
     decide what follows, as the executor would, in one transaction holding the execution's
     lock; a next task run ready to run is claimed in that same transaction and run here."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    claim = _take(tenant, execution_id, task_run_id, owner, takeover)
+    claim = with_reconnect(_take, tenant, execution_id, task_run_id, owner, takeover)
     began, ran = time.monotonic(), 0
     while claim is not None:
         outcome = _run(tenant, claim, owner)
         ran += 1
         chain = ran < CHAIN_MAX_TASKS and time.monotonic() - began < CHAIN_MAX_SECONDS
-        claim = _report(tenant, claim, outcome, owner if chain else None)
+        claim = with_reconnect(_report, tenant, claim, outcome, owner if chain else None)
 
 
 def _run(tenant: Tenant, claim: _Claim, owner: str) -> AttemptOutcome:

@@ -9,6 +9,7 @@ import time
 from celery import shared_task
 
 from accounts.services import api_token_purge, session_purge_expired
+from executions.reconnect import with_reconnect
 from tenants.models import Tenant
 
 log = logging.getLogger("aviary.worker")
@@ -48,9 +49,9 @@ def _tenant(tenant_id: int) -> Tenant | None:
 def advance_execution(tenant_id: int, execution_id: str) -> None:
     from executions.services import execution_advance
 
-    tenant = _tenant(tenant_id)
+    tenant = with_reconnect(_tenant, tenant_id)
     if tenant is not None:
-        execution_advance(tenant=tenant, execution_id=execution_id)
+        with_reconnect(execution_advance, tenant=tenant, execution_id=execution_id)
 
 
 @shared_task(name="aviary.run_task_run", queue="worker", acks_late=True)
@@ -59,7 +60,7 @@ def run_task_run(
 ) -> None:
     from executions.services import task_run_execute
 
-    tenant = _tenant(tenant_id)
+    tenant = with_reconnect(_tenant, tenant_id)
     if tenant is not None:
         task_run_execute(
             tenant=tenant, execution_id=execution_id, task_run_id=task_run_id, takeover=takeover

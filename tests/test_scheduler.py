@@ -37,6 +37,22 @@ def test_it_keeps_going_when_a_job_fails():
     assert ran == [1]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_job_finds_the_database_again_after_its_connection_was_cut():
+    from django.db import OperationalError, connection
+
+    from tenants.models import Tenant
+
+    counts = []
+    loop = SchedulerLoop([PeriodicJob("count", 1, lambda: counts.append(Tenant.objects.count()))])
+    assert loop.run_once(now=1) == ["count"]
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # as a restart does
+    assert loop.run_once(now=2) == ["count"]  # fails on the dead connection, and drops it
+    assert loop.run_once(now=3) == ["count"]
+    assert counts == [0, 0]
+
+
 @pytest.mark.django_db
 def test_it_purges_dead_tokens_and_sessions(alice):
     from accounts.models import ApiToken
