@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from executions import services, tasks
+from executions import services
 from executions.models import Execution, LogEntry, TaskRun
 from flows.services import flow_create
 from tenants.secrets.crypto import decrypt
@@ -42,27 +42,14 @@ tasks:
 """
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """Celery messages the code under test sends, instead of a broker."""
-    messages: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        tasks.advance_execution, "apply_async", lambda args=(), **_: messages.append(("a", args))
-    )
-    monkeypatch.setattr(tasks.run_task_run, "delay", lambda *args: messages.append(("r", args)))
-    monkeypatch.setattr(
-        tasks.advance_execution, "delay", lambda *args: messages.append(("a", args))
-    )
-    return messages
-
-
 def _drive(acme, sent, execution_id: str) -> Execution:
-    """Play executor and worker by hand until the execution ends."""
+    """Play executor and worker by hand (`sent`: tests/executions/conftest.py) until the
+    execution ends."""
     for _ in range(50):
         if not sent:
             break
-        kind, args = sent.pop(0)
-        if kind == "a":
+        kind, args, _ = sent.pop(0)
+        if kind == "advance":
             services.execution_advance(tenant=acme, execution_id=args[1])
         else:
             services.task_run_execute(tenant=acme, execution_id=args[1], task_run_id=args[2])
