@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from executions import snapshots
 from executions.models import Execution, LogEntry, TaskRun
@@ -84,3 +84,30 @@ def log_as_json(entry: LogEntry, execution: Execution) -> dict[str, Any]:
         "message": entry.message,
         "timestamp": entry.timestamp.isoformat(),
     }
+
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+def log_entries_after(
+    *, tenant: Tenant, execution: Execution, after_id: int, min_level: str = "TRACE"
+) -> QuerySet[LogEntry]:
+    """The execution's log lines stored after line `after_id`, in the order they were
+    committed. Every writer inserts an execution's lines while holding its row lock, so their
+    ids grow in commit order: a reader that remembers the last id it saw misses none."""
+    wanted = LOG_LEVELS[LOG_LEVELS.index(min_level) :] if min_level in LOG_LEVELS else LOG_LEVELS
+    return (
+        LogEntry.objects.for_tenant(tenant)
+        .filter(execution=execution, id__gt=after_id, level__in=wanted)
+        .order_by("id")
+    )
+
+
+def log_last_id(*, tenant: Tenant, execution: Execution, after_id: int = 0) -> int:
+    """The id of the execution's newest log line (`after_id` when none is newer)."""
+    newest = (
+        LogEntry.objects.for_tenant(tenant)
+        .filter(execution=execution, id__gt=after_id)
+        .aggregate(newest=Max("id"))["newest"]
+    )
+    return int(newest) if newest is not None else after_id

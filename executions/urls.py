@@ -3,7 +3,7 @@ Executions tab are under the flow's URL, in flows/urls.py)."""
 
 from django.urls import path
 
-from executions import views, views_files
+from executions import views, views_files, views_follow
 
 app_name = "executions"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("<str:execution_id>", views.execution_detail, name="detail"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
+    path("<str:execution_id>/events", views_follow.execution_events, name="events"),
     path("<str:execution_id>/delete", views.execution_delete, name="delete"),
     path("<str:execution_id>/file", views_files.execution_file, name="file"),
     path(

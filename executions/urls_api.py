@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from executions import api, api_files, api_search, api_stats
+from executions import api, api_files, api_follow, api_search, api_stats
 
 urlpatterns = [
     # before the create route, which would take it for namespace "{id}", flow "file" (a POST
@@ -11,6 +11,12 @@ urlpatterns = [
         "executions/<str:execution_id>/file",
         api_files.ExecutionFileApi.as_view(),
         name="api-execution-file",
+    ),
+    # before the create route too (a POST there executes a flow named `follow`)
+    path(
+        "executions/<str:execution_id>/follow",
+        api_follow.ExecutionFollowApi.as_view(),
+        name="api-execution-follow",
     ),
     path(
         "executions/<str:namespace>/<str:flow_id>",
@@ -37,4 +43,9 @@ urlpatterns = [
         name="api-execution-daily-stats",
     ),
     path("logs/<str:execution_id>", api.ExecutionLogsApi.as_view(), name="api-execution-logs"),
+    path(
+        "logs/<str:execution_id>/follow",
+        api_follow.ExecutionLogsFollowApi.as_view(),
+        name="api-execution-logs-follow",
+    ),
 ]

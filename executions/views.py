@@ -1,7 +1,7 @@
 """Execution pages: the list with its filter bar, a flow's Executions tab, the launch form of
-a flow, and the execution page whose running parts refresh every second (htmx polls a
-fragment and stops once the execution has ended). Thin: read the request, call a selector or
-the service, render."""
+a flow, and the execution page whose running parts follow the execution (htmx fetches a
+fragment on each event of the page's stream, views_follow.py, and stops once the execution
+has ended). Thin: read the request, call a selector or the service, render."""
 
 from __future__ import annotations
 

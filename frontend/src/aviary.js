@@ -2,7 +2,8 @@
 // IIFE at frontend/dist/aviary.js). This entry only wires the modules:
 //
 //   1. htmx 2 (exposed as window.htmx) + CSRF header on every htmx request
-//      (csrf.js).
+//      (csrf.js), and htmx's SSE extension (hx-ext="sse": the execution page
+//      follows its execution's event stream).
 //   2. The flow editor: CodeMirror 6 mounted on every [data-flow-editor]
 //      (editor/mount.js, which documents the dataset contract; validation in
 //      editor/lint.js, autocompletion in editor/completion.js).
@@ -13,6 +14,7 @@
 //                   setContent(id, text), validateNow(id), getCsrfToken() }
 
 import htmx from "htmx.org";
+import "htmx-ext-sse";
 import { getCsrfToken, installHtmxCsrfHeader } from "./csrf.js";
 import { editors, getContent, setContent, validateNow } from "./editor/registry.js";
 import { mountAll } from "./editor/mount.js";

@@ -451,12 +451,14 @@ def test_the_log_filter_lives_in_the_url(finished, alice_web):
     assert "No log line at INFO or above contains" in page
 
 
-def test_a_running_execution_polls_a_fragment_every_second(acme, alice, alice_web):
+def test_a_running_execution_fetches_its_fragment_on_each_event(acme, alice, alice_web):
     flow_create(tenant=acme, user=alice, source=flow_yaml())
     row = execution_create(tenant=acme, namespace="company.team", flow_id="hello", provided={})
     page = alice_web.get(f"/ui/acme/executions/{row.id}?level=WARN&q=x").content.decode()
     live = f"/ui/acme/executions/{row.id}/live?level=WARN&amp;q=x"
-    assert f'hx-get="{live}" hx-trigger="every 1s" hx-swap="outerHTML"' in page
+    events = f"/ui/acme/executions/{row.id}/events"
+    assert f'hx-ext="sse" sse-connect="{events}" sse-close="end"' in page
+    assert f'hx-get="{live}" hx-trigger="sse:change, every 10s" hx-swap="none"' in page
     assert "No task has started yet." in page
     fragment = alice_web.get(f"/ui/acme/executions/{row.id}/live?level=WARN&q=x")
     assert fragment.status_code == 200
@@ -464,17 +466,21 @@ def test_a_running_execution_polls_a_fragment_every_second(acme, alice, alice_we
     assert "<html" not in body
     assert "<nav" not in body
     assert body.lstrip().startswith('<div id="execution-poller"')
-    assert 'hx-trigger="every 1s"' in body
+    assert 'hx-trigger="sse:change, every 10s"' in body
+    poller = body.lstrip().split("</div>", 1)[0]
+    assert "hx-swap-oob" not in poller  # kept in place, and with it the page's stream
     for region in ("execution-summary", "execution-timeline", "execution-logs"):
         assert re.search(rf'id="{region}"[^>]*hx-swap-oob="true"', body)
     assert "CREATED" in body
-    # Once it has ended, the fragment carries no trigger: the polling stops.
+    # Once it has ended, the fragment replaces the element that holds the stream with one
+    # without any trigger: the stream closes, nothing is fetched any more.
     Execution.objects.for_tenant(acme).filter(pk=row.id).update(
         state="SUCCESS", end_date=timezone.now()
     )
     body = alice_web.get(f"/ui/acme/executions/{row.id}/live").content.decode()
     assert "hx-trigger" not in body
-    assert 'data-state="SUCCESS"' in body
+    assert "sse-connect" not in body
+    assert 'data-state="SUCCESS" hx-swap-oob="true"></div>' in body
 
 
 # ---------- tenants ----------
@@ -485,6 +491,7 @@ def test_another_tenants_pages_are_404(acme, globex, mallory, finished, client):
     for url in [
         f"/ui/globex/executions/{finished.id}",
         f"/ui/globex/executions/{finished.id}/live",
+        f"/ui/globex/executions/{finished.id}/events",
         "/ui/globex/flows/company.team/hello/execute",
         "/ui/globex/flows/company.team/hello/executions",
         f"/ui/acme/executions/{finished.id}",
@@ -501,6 +508,7 @@ def test_another_tenants_pages_are_404(acme, globex, mallory, finished, client):
 def test_a_missing_execution_is_404(acme, alice_web):
     assert alice_web.get("/ui/acme/executions/nope").status_code == 404
     assert alice_web.get("/ui/acme/executions/nope/live").status_code == 404
+    assert alice_web.get("/ui/acme/executions/nope/events").status_code == 404
     assert alice_web.get("/ui/acme/flows/company.team/nope/execute").status_code == 404
 
 
