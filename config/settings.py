@@ -193,6 +193,13 @@ AVIARY = {
 for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS"):
     if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]
         raise ImproperlyConfigured(f"AVIARY_{_name} must be at least 1, got {AVIARY[_name]}")
+if AVIARY["EVENTS_REDIS_URL"] and not str(AVIARY["EVENTS_REDIS_URL"]).startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ImproperlyConfigured(  # the URL may hold a password: only its scheme is shown
+        "AVIARY_EVENTS_REDIS_URL must be a redis://, rediss:// or unix:// URL, got one "
+        f"starting with {str(AVIARY['EVENTS_REDIS_URL']).split(':', 1)[0]!r}"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -61,27 +61,23 @@ def channel(tenant_id: int, execution_id: str) -> str:
     return f"aviary:tenant:{tenant_id}:execution:{execution_id}"
 
 
-class _Publish:
-    """The on-commit callback for one execution; recognisable, so that a transaction that
-    writes an execution many times (a snapshot, its logs, its task runs) publishes once."""
-
-    def __init__(self, tenant_id: int, execution_id: str) -> None:
-        self.key = (tenant_id, execution_id)
-
-    def __call__(self) -> None:
-        publish(*self.key)
-
-
 def execution_changed(*, tenant: Tenant, execution_id: str) -> None:
     """Tell the streams following this execution that its rows changed, once the current
-    transaction commits (at once outside a transaction; never after a rollback)."""
+    transaction commits (at once outside a transaction; never after a rollback). A
+    transaction that writes an execution many times (a snapshot, its logs) publishes once:
+    the callback carries its key, and one already waiting for this commit is enough."""
     key = (tenant.pk, execution_id)
     pending = getattr(connection, "run_on_commit", None) or []
     if connection.in_atomic_block and any(
-        isinstance(entry[1], _Publish) and entry[1].key == key for entry in pending
+        getattr(entry[1], "execution_key", None) == key for entry in pending
     ):
         return
-    transaction.on_commit(_Publish(tenant.pk, execution_id), robust=True)
+
+    def publish_on_commit() -> None:
+        publish(*key)
+
+    publish_on_commit.execution_key = key  # type: ignore[attr-defined]
+    transaction.on_commit(publish_on_commit, robust=True)
 
 
 def publish(tenant_id: int, execution_id: str) -> None:

@@ -78,3 +78,21 @@ def test_it_refuses_unsafe_production_settings(tmp_path, env, message):
 def test_it_starts_in_production_with_a_real_key(tmp_path):
     result = _load_settings(tmp_path, AVIARY_ENVIRONMENT="production", SECRET_KEY=STRONG_KEY)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AVIARY_FOLLOW_MAX_SECONDS": "0"}, "AVIARY_FOLLOW_MAX_SECONDS must be at least 1"),
+        ({"AVIARY_FOLLOW_HEARTBEAT_SECONDS": "-5"}, "AVIARY_FOLLOW_HEARTBEAT_SECONDS must be"),
+        (
+            {"AVIARY_EVENTS_REDIS_URL": "http://user:hunter2@cache:6379/0"},
+            "AVIARY_EVENTS_REDIS_URL must be a redis://, rediss:// or unix:// URL",
+        ),
+    ],
+)
+def test_it_refuses_event_stream_settings_that_would_not_work(tmp_path, env, message):
+    result = _load_settings(tmp_path, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "hunter2" not in result.stderr
