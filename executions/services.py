@@ -5,6 +5,7 @@ carry ids only and leave on commit; every step is idempotent."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -51,6 +52,7 @@ from tenants.models import Tenant
 from tenants.selectors import tenant_by_id
 from tenants.storage.local import LocalStorage
 
+log = logging.getLogger("aviary.executor")
 MAX_PASSES = 200  # decisions applied in one executor message before it yields
 
 
@@ -190,10 +192,28 @@ def execution_create(
         labels=[Label(k, v) for k, v in labels],
         tenant_id=tenant.slug,
     )
+    spec = flow_spec(tenant, namespace, flow_id, flow.revision, source=flow.source)
+    step = _first_step(tenant, spec, snap)  # nothing is stored yet: no transaction needed
     with transaction.atomic():
-        row = snapshots.save(tenant=tenant, before=None, after=snap, wake_at=None)
-        _advance_on_commit(tenant, execution_id)
+        if step is None:
+            row = snapshots.save(tenant=tenant, before=None, after=snap, wake_at=None)
+            _advance_on_commit(tenant, execution_id)
+        else:
+            row = snapshots.save(tenant=tenant, before=None, after=step.after, wake_at=step.wake)
+            _write_logs(tenant, _log_rows(tenant, row, step.logs))
+            _follow_up(tenant, step)
     return row
+
+
+def _first_step(tenant: Tenant, spec: FlowSpec, created: Snapshot) -> _Step | None:
+    """The executor's first decision, taken here rather than one broker message later: the
+    execution is stored RUNNING with its first task runs already sent. Should deciding fail
+    unexpectedly, the execution is stored CREATED and the executor decides as usual."""
+    try:
+        return _decide(spec, created, _services(tenant, created.namespace, created.id))
+    except Exception:  # the executor will meet the same error, and log it with its context
+        log.exception("first decision of execution %s deferred to the executor", created.id)
+        return None
 
 
 def _advance_on_commit(tenant: Tenant, execution_id: str, countdown: float = 0) -> None:

@@ -53,7 +53,9 @@ def test_it_runs_a_flow_on_real_workers(celery_worker_process, acme, alice, alic
     )
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["state"]["current"] == "CREATED"
+    # the first decision is taken with the create: RUNNING, its first task run sent
+    assert body["state"]["current"] == "RUNNING"
+    assert [run["state"]["current"] for run in body["taskRunList"]] == ["CREATED"]
     row = _wait(acme, body["id"])
     assert row.state == "SUCCESS", celery_worker_process.read_text()[-3000:]
     got = alice_api.get(f"/api/v1/acme/executions/{body['id']}").json()

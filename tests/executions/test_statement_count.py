@@ -38,7 +38,7 @@ def _counted(step):
 
 
 def _run(acme, sent):
-    """Drive the execution by hand, step by step, as the broker would; statements per step."""
+    """Drive the execution by hand, as the broker would: statements per step."""
     counts: dict[str, int] = {}
     created = {}
 
@@ -49,14 +49,8 @@ def _run(acme, sent):
 
     counts["create"] = len(_counted(create))
     execution_id = created["row"].id
-    ((name, _args, _),) = sent
-    assert name == "advance"
-    sent.clear()
-    counts["advance"] = len(
-        _counted(lambda: services.execution_advance(tenant=acme, execution_id=execution_id))
-    )
-    runs = [args for name, args, _ in sent if name == "run"]
-    assert len(runs) == 1
+    assert [name for name, _, _ in sent] == ["run"]  # no executor message: decided already
+    runs = [args for _, args, _ in sent]
     sent.clear()
     counts["run"] = len(
         _counted(
@@ -77,12 +71,11 @@ def test_a_one_task_execution_takes_a_bounded_number_of_statements(acme, alice, 
     messages = LogEntry.objects.for_tenant(acme).filter(execution_id=execution_id)
     assert f"hello {execution_id}" in {entry.message for entry in messages}
     assert sent == []  # the worker decided the end itself: no executor message left
-    # statements, BEGIN and COMMIT included. create: the flow, INSERT execution. advance:
-    # lock, task runs, the revision's source (once per process), UPDATE execution, INSERT
-    # task run, INSERT log. run: the claim (lock, task runs, UPDATE task run), then the
-    # report that decides the end (lock, task runs, UPDATE task run, UPDATE execution, INSERT
-    # logs)
-    assert counts == {"create": 4, "advance": 8, "run": 12}
+    # statements, BEGIN and COMMIT included. create, which takes the first decision: the
+    # flow, INSERT execution, INSERT task run, INSERT log. run: the claim (lock, task runs,
+    # UPDATE task run), then the report that decides the end (lock, task runs, UPDATE task
+    # run, UPDATE execution, INSERT logs)
+    assert counts == {"create": 6, "run": 12}
 
 
 def test_a_second_task_costs_one_transaction_and_no_message(acme, alice, sent):
