@@ -78,6 +78,9 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
         raise NotFound("API token not found")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    from accounts.selectors import active_tokens  # the reads import this module
+
+    active_tokens.discard(token.token_hash)
     return token
 
 

@@ -189,6 +189,10 @@ AVIARY = {
     # Redis for the change notifications that wake those streams (pub/sub). Empty: the
     # Celery broker when it is Redis; without Redis, streams re-read every second.
     "EVENTS_REDIS_URL": env_str("AVIARY_EVENTS_REDIS_URL", ""),
+    # How long a process may reuse an API token's or a membership's lookup (config/ttl_cache.py):
+    # a token revoked or a membership removed elsewhere stops working within this many
+    # seconds (at once in the process that made the change). 0 turns the cache off.
+    "AUTH_CACHE_SECONDS": env_int("AVIARY_AUTH_CACHE_SECONDS", 5),
 }
 for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS"):
     if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, User
+from config.ttl_cache import TtlCache
 from tenants.errors import NotFound
 from tenants.models import Namespace, Tenant
 
@@ -18,13 +20,27 @@ def user_is_member(*, tenant: Tenant, user: User | AnonymousUser) -> bool:
     return Membership.objects.for_tenant(tenant).filter(user=user).exists()
 
 
+def _auth_cache_seconds() -> float:
+    return float(settings.AVIARY["AUTH_CACHE_SECONDS"])
+
+
+# (user id, superuser?, slug) -> the tenant the user may enter, for a few seconds
+member_tenants: TtlCache[Tenant] = TtlCache(_auth_cache_seconds)
+
+
 def tenant_get_for_member(*, slug: str, user: User | AnonymousUser) -> Tenant:
-    """The tenant if `user` belongs to it, in one query (every API request pays it).
-    Missing and not-a-member raise the same NotFound, so probing slugs reveals nothing."""
-    tenant = None
-    if user.is_authenticated and user.is_superuser:
+    """The tenant if `user` belongs to it, in one query (every API request pays it, so a
+    process reuses the answer for a few seconds: `AVIARY_AUTH_CACHE_SECONDS`). Missing and
+    not-a-member raise the same NotFound, so probing slugs reveals nothing."""
+    if not user.is_authenticated:
+        raise NotFound(f"Tenant '{slug}' not found")
+    key = (user.pk, user.is_superuser, slug)
+    tenant = member_tenants.get(key)
+    if tenant is not None:
+        return tenant
+    if user.is_superuser:
         tenant = Tenant.objects.filter(slug=slug).first()
-    elif user.is_authenticated:
+    else:
         # The user's memberships across tenants, narrowed to this slug: hence all_tenants.
         membership = (
             Membership.all_tenants.filter(user=user, tenant__slug=slug)
@@ -34,6 +50,7 @@ def tenant_get_for_member(*, slug: str, user: User | AnonymousUser) -> Tenant:
         tenant = membership.tenant if membership is not None else None
     if tenant is None:
         raise NotFound(f"Tenant '{slug}' not found")
+    member_tenants.put(key, tenant)
     return tenant
 
 

@@ -34,6 +34,17 @@ def flow_yaml(flow_id: str = "hello", namespace: str = "company.team", extra: st
     return source + textwrap.dedent(extra)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test starts with empty per-process caches: the database they mirrored is rolled
+    back or flushed between tests, the process is not."""
+    from accounts.selectors import active_tokens
+    from tenants.selectors import member_tenants
+
+    active_tokens.clear()
+    member_tenants.clear()
+
+
 @pytest.fixture
 def acme(db) -> Tenant:
     return tenant_create(slug="acme", name="Acme")

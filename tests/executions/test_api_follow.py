@@ -223,8 +223,9 @@ def test_it_sends_each_change_in_order_and_ends_at_the_terminal_state(
     # in order: each event's history continues the previous one's
     for before, after in itertools.pairwise(documents):
         assert before != after
-        assert after["state"]["histories"][: len(before["state"]["histories"])] == (
-            before["state"]["histories"]
+        assert (
+            after["state"]["histories"][: len(before["state"]["histories"])]
+            == (before["state"]["histories"])
         )
     assert documents[-1]["taskRunList"][-1]["outputs"] == {"value": "42"}
     # the same document as GET /executions/{id}
@@ -256,14 +257,14 @@ def test_an_ended_execution_is_sent_once_and_a_reconnection_gets_no_stream(
 
 
 def test_an_idle_stream_sends_comments_and_ends_at_its_maximum_duration(
-    chatty, acme, alice, open_stream, settings
+    chatty, acme, alice, sent, open_stream, settings
 ):
     settings.AVIARY = {
         **settings.AVIARY,
         "FOLLOW_MAX_SECONDS": 0.8,
         "FOLLOW_HEARTBEAT_SECONDS": 0.2,
     }
-    row = _create(acme)  # nobody advances it: it stays CREATED
+    row = _create(acme)  # its messages are recorded, not run (a session's worker may be up)
     started = time.monotonic()
     with open_stream(alice, f"/api/v1/acme/executions/{row.id}/follow") as response:
         stream = EventReader(response)
@@ -321,9 +322,7 @@ def _wait_for_line(tenant, message: str) -> None:
         time.sleep(0.01)
 
 
-def test_it_sends_the_existing_log_lines_then_new_ones_and_ends(
-    acme, alice, sent, open_stream
-):
+def test_it_sends_the_existing_log_lines_then_new_ones_and_ends(acme, alice, sent, open_stream):
     flow_create(tenant=acme, user=alice, source=NAPPING)
     row = _create(acme, "napping")
     driver = _drive_in_background(acme, row.id, sent)
@@ -476,7 +475,7 @@ def _channel(tenant, execution_id: str) -> Iterator[Callable[[], int]]:
         listener.close()
 
 
-def test_a_transaction_publishes_once_and_a_rolled_back_one_not_at_all(chatty, acme):
+def test_a_transaction_publishes_once_and_a_rolled_back_one_not_at_all(chatty, acme, sent):
     row = _create(acme)
     with _channel(acme, row.id) as published:
         with transaction.atomic():
