@@ -193,6 +193,9 @@ AVIARY = {
     # a token revoked or a membership removed elsewhere stops working within this many
     # seconds (at once in the process that made the change). 0 turns the cache off.
     "AUTH_CACHE_SECONDS": env_int("AVIARY_AUTH_CACHE_SECONDS", 5),
+    # Python `Script` tasks run on an interpreter each worker process starts ahead of time
+    # (executions/engine/tasks/warm_python.py); off: each task starts its own.
+    "WARM_PYTHON": env_bool("AVIARY_WARM_PYTHON", True),
 }
 for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS"):
     if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]

@@ -123,8 +123,10 @@ class ProcessRun:
         env: Mapping[str, str],
         budget: Budget,
         on_line: Callable[[Line], None],
+        starter: Callable[[], subprocess.Popen[bytes]] | None = None,
     ) -> None:
         self.args = list(args)
+        self.starter = starter  # starts the process its own way (a warm interpreter)
         self.cwd = cwd
         self.env = dict(env)
         self.budget = budget
@@ -135,15 +137,7 @@ class ProcessRun:
 
     def _start(self) -> subprocess.Popen[bytes]:
         try:
-            process = subprocess.Popen(
-                self.args,
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # its own process group, killed as a whole
-            )
+            process = self.starter() if self.starter is not None else self._popen()
         except OSError as error:
             raise TaskFailed(
                 f"Unable to start '{self.args[0]}': {error.strerror or error}"
@@ -157,6 +151,17 @@ class ProcessRun:
             thread.start()
             self.open_streams += 1
         return process
+
+    def _popen(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.args,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, killed as a whole
+        )
 
     def _handle(self, timeout: float) -> None:
         """Hand over the next line, if one comes within `timeout` seconds."""
@@ -186,7 +191,11 @@ class ProcessRun:
         next_cancel_check = 0.0
         exited_at: float | None = None
         while self.open_streams or process.poll() is None:
-            self._handle(POLL)
+            if self.open_streams:
+                self._handle(POLL)
+            else:  # output ended: wait for the exit itself, not for a line that cannot come
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=POLL)
             now = time.monotonic()
             if process.poll() is not None:
                 exited_at = exited_at if exited_at is not None else now

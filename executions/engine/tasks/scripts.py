@@ -14,6 +14,7 @@ outputs are kept); with `warningOnStdErr` (default true) any stderr line makes i
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from typing import Any
 
 from executions.engine.sizes import MAX_OUTPUTS, json_size, outputs_too_large
 from executions.engine.states import State
+from executions.engine.tasks import warm_python
 from executions.engine.tasks.base import (
     LEVELS,
     RunnableTask,
@@ -185,6 +187,11 @@ class ExecScript(RunnableTask):
 
     python = False
 
+    def direct_argv(self, lines: list[str]) -> list[str] | None:
+        """When `lines` are exactly one interpreter command that may start without a
+        shell: its argv (the interpreter first). None: the shell runs the lines."""
+        return None
+
     def lines(
         self, ctx: TaskContext, workdir: Path, copies: LocalCopies, env: Mapping[str, str]
     ) -> list[str]:
@@ -244,8 +251,20 @@ class ExecScript(RunnableTask):
         script = "\n".join((["set -e"] if fail_fast else []) + before + lines)
         interpreter = [str(part) for part in ctx.prop("interpreter", DEFAULT_INTERPRETER)]
         consumer = LogConsumer(ctx.logger)
+        direct = self.direct_argv(lines) if not before else None
+        starter = None
+        default_interpreter = "interpreter" not in ctx.task.properties
+        if direct is not None and default_interpreter and warm_python.usable():
+            # the one command is `python <script>`: run it on an interpreter started ahead
+            python, argv = direct[0], direct[1:]
+            starter = functools.partial(warm_python.start, python, argv, cwd=workdir, env=env)
         run = ProcessRun(
-            [*interpreter, script], cwd=workdir, env=env, budget=Budget(ctx), on_line=consumer
+            [*interpreter, script],
+            cwd=workdir,
+            env=env,
+            budget=Budget(ctx),
+            on_line=consumer,
+            starter=starter,
         )
         exit_code = run.run()
         outputs = {
@@ -317,4 +336,10 @@ class PythonScript(ExecScript):
         self, ctx: TaskContext, workdir: Path, copies: LocalCopies, env: Mapping[str, str]
     ) -> list[str]:
         path = _script_file(ctx, workdir, copies, ".py")
-        return [f"{shlex.quote(python_command(env['PATH']))} {shlex.quote(str(path))}"]
+        return [shlex.join([python_command(env["PATH"]), str(path)])]
+
+    def direct_argv(self, lines: list[str]) -> list[str] | None:
+        if len(lines) != 1:
+            return None
+        python, *argv = shlex.split(lines[0])
+        return [os.path.realpath(python), *argv]
