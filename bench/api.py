@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from bench.engine import bench_user
 from bench.environment import BenchError, CpuMeter, free_port, gunicorn
 from bench.report import Report, distribution_ms
+from config.web_server import describe
 from executions import search
 from executions.models import Execution
 from tenants.models import Tenant
@@ -76,7 +77,7 @@ def api(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
             "concurrency": concurrency,
             "seconds": seconds,
             "warmup_seconds": warmup,
-            "server": "gunicorn config.wsgi, 2 workers x 4 threads, access log on",
+            "server": describe(),
             "client": "httpx.AsyncClient (keep-alive), in the bench process",
         },
         targets={

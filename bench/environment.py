@@ -228,21 +228,10 @@ def purge_queues() -> int:
 
 
 def gunicorn(port: int, log: TextIO) -> Service:
-    """The web server as `manage.py up` starts it: 2 workers of 4 threads, access log on."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
-    ]
+    """The web server as `manage.py up` starts it (config/web_server.py)."""
+    from config.web_server import gunicorn_command
+
+    command = gunicorn_command(f"127.0.0.1:{port}")
     return Service("gunicorn", command, ready="Booting worker", log=log)
 
 

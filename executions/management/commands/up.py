@@ -15,6 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.celery import ensure_broker_folders
+from config.web_server import gunicorn_command
 
 STOP_GRACE_SECONDS = 10
 
@@ -30,20 +31,7 @@ class Command(BaseCommand):
         ensure_broker_folders()
         python = sys.executable
         commands = {
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                bind,
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-            ],
+            "web": gunicorn_command(bind),
             "worker": [
                 python,
                 "-m",
