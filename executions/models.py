@@ -110,3 +110,40 @@ class LogEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.level} {self.message[:60]}"
+
+
+class BulkAction(TenantOwned):
+    """One bulk action over executions (restart, delete, set labels, kill), run by a Celery
+    task: the executions it covers are fixed when it is asked (the ids matching the filter
+    then), and its progress is counted as each of them is handled, in its own transaction."""
+
+    class Action(models.TextChoices):
+        RESTART = "restart", "Restart"
+        DELETE = "delete", "Delete"
+        LABELS = "labels", "Set labels"
+        KILL = "kill", "Kill"
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        RUNNING = "RUNNING", "Running"
+        DONE = "DONE", "Done"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    parameters = models.JSONField(default=dict)  # e.g. {"labels": [{key, value}]}
+    execution_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)  # handled so far, succeeded or not
+    succeeded = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{"executionId", "message"}]
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.total} execution(s) ({self.status})"
