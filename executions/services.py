@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from executions import notify, secret_inputs, snapshots
+from executions import concurrency, notify, secret_inputs, snapshots
 from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
@@ -193,8 +193,16 @@ def execution_create(
         tenant_id=tenant.slug,
     )
     spec = flow_spec(tenant, namespace, flow_id, flow.revision, source=flow.source)
-    step = _first_step(tenant, spec, snap)  # nothing is stored yet: no transaction needed
+    rule = concurrency.rule_of(spec)  # a limited flow decides under its lock, below
+    step = _first_step(tenant, spec, snap) if rule is None else None  # nothing stored yet
     with transaction.atomic():
+        if rule is not None:
+            held = concurrency.admit(tenant=tenant, rule=rule, created=snap)
+            if held is not None:
+                row = snapshots.save(tenant=tenant, before=None, after=held[0], wake_at=None)
+                _write_logs(tenant, _log_rows(tenant, row, held[1]))
+                return row
+            step = _first_step(tenant, spec, snap)
         if step is None:
             row = snapshots.save(tenant=tenant, before=None, after=snap, wake_at=None)
             _advance_on_commit(tenant, execution_id)
@@ -271,12 +279,30 @@ def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
             return
         row, before = locked
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
+        if _held(tenant, spec, row, before):
+            return
         step = _decide(spec, before, _services(tenant, row.namespace, row.id))
         row = snapshots.save(
             tenant=tenant, row=row, before=before, after=step.after, wake_at=step.wake
         )
         _write_logs(tenant, _log_rows(tenant, row, step.logs))
         _follow_up(tenant, step)
+
+
+def _held(tenant: Tenant, spec: FlowSpec, row: Execution, before: Snapshot) -> bool:
+    """A CREATED execution of a flow with `concurrency` (a replay, a deferred first
+    decision) starts only when a slot is free; otherwise it is stored QUEUED, CANCELLED or
+    FAILED here and True is returned."""
+    rule = concurrency.rule_of(spec) if before.current is State.CREATED else None
+    schedule = before.schedule_date
+    if rule is None or (schedule is not None and schedule > timezone.now()):
+        return False
+    held = concurrency.admit(tenant=tenant, rule=rule, created=before)
+    if held is None:
+        return False
+    row = snapshots.save(tenant=tenant, row=row, before=before, after=held[0], wake_at=None)
+    _write_logs(tenant, _log_rows(tenant, row, held[1]))
+    return True
 
 
 def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:

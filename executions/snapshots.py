@@ -148,7 +148,16 @@ def save(
     if new_rows:
         task_runs.bulk_create(new_rows)
     notify.execution_changed(tenant=tenant, execution_id=row.id)  # on commit, once
+    if before is not None and _leaves_a_slot(before.current, after.current):
+        from executions import concurrency  # it saves the queued executions it starts
+
+        concurrency.released(tenant=tenant, ended=after)
     return row
+
+
+def _leaves_a_slot(before: State, after: State) -> bool:
+    """The execution stops holding a flow concurrency slot (see executions/concurrency.py)."""
+    return after.terminated and not before.terminated and before is not State.QUEUED
 
 
 def _lease_fields(

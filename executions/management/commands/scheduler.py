@@ -8,6 +8,7 @@ import logging
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.celery import ensure_broker_folders
+from executions.concurrency import queued_start_due
 from executions.periodic import PeriodicJob, SchedulerLoop
 from executions.services import executions_wake_due, task_runs_recover_lost
 from executions.tasks import housekeeping
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay()),
                 PeriodicJob("wake-executions", 1.0, executions_wake_due),
                 PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
+                PeriodicJob("start-queued-executions", 5.0, queued_start_due),
             ],
             tick=tick,
         )
