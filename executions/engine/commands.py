@@ -8,16 +8,20 @@ KILLED, its created task runs too, its running tasks are asked to stop).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from executions.engine.actions import (
     Action,
     FinishAttempt,
     RunTaskRun,
     SetExecutionState,
+    SetTaskRunState,
     StartAttempt,
 )
-from executions.engine.model import Execution
+from executions.engine.flow import FlowSpec
+from executions.engine.flowables import handler_for
+from executions.engine.model import Execution, TaskRun
 from executions.engine.states import State
 from tenants.errors import Conflict, Unprocessable
 
@@ -25,7 +29,10 @@ from tenants.errors import Conflict, Unprocessable
 def kill(execution: Execution) -> list[Action]:
     """Kill: any unfinished execution becomes KILLING (a PAUSED one is resumed so)."""
     if execution.current.terminated:
-        raise Conflict(f"Execution {execution.id} is already terminated")
+        raise Conflict(
+            f"Execution {execution.id} has already ended ({execution.current.value}): "
+            "it cannot be killed"
+        )
     return [SetExecutionState(State.KILLING)]
 
 
@@ -36,13 +43,35 @@ def pause(execution: Execution) -> list[Action]:
     return [SetExecutionState(State.PAUSED)]
 
 
-def resume(execution: Execution) -> list[Action]:
-    """Resume a manually paused execution (one with no paused task run)."""
+def first_paused(execution: Execution) -> TaskRun | None:
+    """The task run a resume goes on with: the first PAUSED one (Kestra's order)."""
+    return next((run for run in execution.task_runs if run.current is State.PAUSED), None)
+
+
+def resume(
+    execution: Execution, flow: FlowSpec | None = None, inputs: Mapping[str, Any] | None = None
+) -> list[Action]:
+    """Resume a PAUSED execution. A manual pause (no paused task run) just runs again. Else
+    the first paused task run goes on as its flowable says (a Pause: RUNNING with its
+    `tasks`, SUCCESS without; its `onResume` output holds `inputs`, already typed and
+    validated); the execution goes on once no paused task run is left (Kestra's `markAs`:
+    RESTARTED after a Pause, so the next pass logs "Flow restarted")."""
     if execution.current is not State.PAUSED:
-        raise Conflict(f"Execution {execution.id} is not paused")
-    if any(task_run.current is State.PAUSED for task_run in execution.task_runs):
-        raise Conflict("Resuming a paused task is not supported by this engine yet")
-    return [SetExecutionState(State.RUNNING)]
+        raise Conflict(f"Execution {execution.id} is not paused, it is {execution.current.value}")
+    paused = first_paused(execution)
+    if paused is None:
+        return [SetExecutionState(State.RUNNING)]
+    task = flow.find(paused.task_id) if flow is not None else None
+    handler = handler_for(task.type) if task is not None and task.flowable else None
+    if task is None or handler is None:
+        raise Conflict(f"Task run {paused.id} ({paused.task_id}) is paused by an unknown task")
+    outcome = handler.resumed(task, paused, expired=False, inputs=inputs)
+    actions: list[Action] = [
+        SetTaskRunState(paused.id, outcome.state, outcome.outputs, outcome.engine_state)
+    ]
+    if not any(r.current is State.PAUSED and r.id != paused.id for r in execution.task_runs):
+        actions.append(SetExecutionState(handler.execution_resumes_as))
+    return actions
 
 
 def claim(execution: Execution, task_run_id: str) -> list[Action]:

@@ -1,8 +1,11 @@
 """The executor's decision function: `decide(flow, execution, now) -> list[Action]`.
 
 One pass does, in this order (Kestra's `ExecutorService.process`, §3.3):
-1. nothing for a QUEUED or PAUSED execution, or one scheduled later (a `WakeUp`);
-   RESTARTED → RUNNING;
+1. nothing for a QUEUED execution, or one scheduled later (a `WakeUp`). A PAUSED one only
+   records what its running tasks report (a failure that a retry policy covers waits for the
+   resume) and wakes the paused task runs whose wait is over (a Pause's `delay` or
+   `timeout`, a WaitFor's `interval`); once none is left paused, it goes on. RESTARTED →
+   RUNNING;
 2. attempts past their `timeout` end FAILED (the worker should have stopped them);
 3. every ended attempt becomes its task run's state: a FAILED one is retried while the
    effective policy allows it (`ScheduleRetry`, or `RetryExecution`), then `allowFailure`,
@@ -16,7 +19,8 @@ One pass does, in this order (Kestra's `ExecutorService.process`, §3.3):
    flow's own list, then each running flowable's); new task runs get their `runIf`
    evaluated (falsy → SKIPPED, an error → FAILED), flowables start (If's condition,
    Switch's value, ForEach's values are evaluated once) and runnable ones go to a worker
-   (`RunTaskRun`).
+   (`RunTaskRun`); a flowable that starts waiting (Pause, WaitFor) pauses the execution,
+   and the pass stops there.
 
 Actions are applied to a working copy as they are decided, so the list is exactly what the
 caller must apply, in order. A pass reads indexes (by id, by parent, unfinished runs): its
@@ -26,7 +30,8 @@ cost grows with the unfinished work, not with the whole history.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -52,11 +57,13 @@ from executions.engine.flowables.base import (
     ChildRuns,
     FlowableContext,
     FlowableError,
+    Outcome,
     enabled,
     in_errors_branch,
     plain,
     sequential_nexts,
 )
+from executions.engine.flowables.waits import resume_date
 from executions.engine.model import Execution, IdFactory, TaskRun, new_id
 from executions.engine.rendering import (
     RendererFactory,
@@ -81,6 +88,7 @@ from executions.engine.variables import (
     inputs_with_defaults,
     output_variables,
     task_variables,
+    with_task_outputs,
 )
 
 _MAX_ROUNDS = 1000  # a safety net: each round creates or ends something, or stops
@@ -122,6 +130,8 @@ class _Decision:
         self.actions: list[Action] = []
         self.fresh: dict[str, bool] = {}  # CREATED in this pass -> evaluate runIf?
         self.deadlines: list[datetime] = []
+        self.pause_ends: list[datetime] = []  # paused task runs that go on by themselves
+        self.paused = False  # a flowable started waiting in this pass
         self._base: dict[str, Any] | None = None
         self._base_version = -1
         self._top: tuple[int, list[Child], list[Child], ChildRuns] | None = None
@@ -155,7 +165,10 @@ class _Decision:
     def set_state(self, task_run_id: str, state: State, **changes: Any) -> None:
         self.emit(SetTaskRunState(task_run_id, state, **changes))
 
-    def templates(self, task: TaskSpec, task_run: TaskRun) -> Templates:
+    def templates(
+        self, task: TaskSpec, task_run: TaskRun, outputs: Mapping[str, Any] | None = None
+    ) -> Templates:
+        """Rendering for `task_run`; with `outputs`, as if they were its outputs."""
         if self._base is None or self._base_version != self.draft.version:
             self._base = base_variables(
                 self.flow,
@@ -166,7 +179,11 @@ class _Decision:
                 unseal=self.unseal,
             )
             self._base_version = self.draft.version
-        variables = task_variables(self._base, task, task_run, self.draft.runs)
+        base = self._base
+        if outputs is not None:
+            task_run = replace(task_run, outputs=outputs)
+            base = with_task_outputs(base, task_run, self.draft.runs)
+        variables = task_variables(base, task, task_run, self.draft.runs)
         return self.made(self.renderer(variables, self.services))
 
     def made(self, templates: Templates) -> Templates:
@@ -174,7 +191,13 @@ class _Decision:
         return templates
 
     def context(self, task: TaskSpec, task_run: TaskRun) -> FlowableContext:
-        return FlowableContext(task, task_run, self.draft, lambda: self.templates(task, task_run))
+        return FlowableContext(
+            task,
+            task_run,
+            self.draft,
+            lambda: self.templates(task, task_run),
+            lambda outputs: self.templates(task, task_run, outputs=outputs),
+        )
 
     # --- the pass ------------------------------------------------------------------
     def run(self) -> list[Action]:
@@ -182,13 +205,15 @@ class _Decision:
         if current.terminated:
             self.record_late_results()
             return self.actions
-        if current in (State.QUEUED, State.PAUSED):
+        if current is State.QUEUED:
+            return self.actions
+        if current is State.PAUSED and not self.go_on_when_paused():
             return self.actions
         schedule = self.draft.base.schedule_date
         if current is State.CREATED and schedule is not None and schedule > self.now:
             self.emit(WakeUp(schedule, "scheduled start"))
             return self.actions
-        if current is State.RESTARTED:
+        if self.draft.current is State.RESTARTED:
             self.emit(SetExecutionState(State.RUNNING))
             self.log("INFO", "Flow restarted")
         self.rerun_restarted()
@@ -203,7 +228,62 @@ class _Decision:
         self.advance()
         if self.deadlines and not self.draft.current.terminated:
             self.emit(WakeUp(min(self.deadlines), "task timeout"))
+        self.request_pause_ends()
         return self.actions
+
+    # --- waiting -------------------------------------------------------------------
+    def go_on_when_paused(self) -> bool:
+        """A PAUSED execution: record what running tasks report, wake the paused task runs
+        whose wait is over; True when none is left paused and the pass goes on."""
+        self.finish_attempts(allow_retry=False, paused=True)
+        if not self.wake_paused():
+            self.request_pause_ends()
+            return False
+        return True
+
+    def wake_paused(self) -> bool:
+        """Paused task runs past their `resumeAt` go on (`Outcome` of their handler); True
+        when the execution itself goes on (no paused task run is left)."""
+        woke: list[State] = []
+        left = False
+        for task_run in self.draft.open_runs():
+            if task_run.current is not State.PAUSED:
+                continue
+            at = resume_date(task_run)
+            task = self.flow.find(task_run.task_id)
+            handler = handler_for(task.type) if task is not None and task.flowable else None
+            if at is None or at > self.now or task is None or handler is None:
+                left = True
+                continue
+            outcome = handler.resumed(task, task_run, expired=True, inputs=None)
+            if outcome.state is State.FAILED:
+                waited = (at - task_run.state.last_date).total_seconds()
+                self.log("ERROR", f"Not resumed within its timeout ({waited:g}s)", task_run.id)
+            self.apply_outcome(task_run.id, outcome)
+            woke.append(handler.execution_resumes_as)
+        if left or not woke:
+            return False
+        self.emit(SetExecutionState(State.RESTARTED if State.RESTARTED in woke else State.RUNNING))
+        return True
+
+    def apply_outcome(self, task_run_id: str, outcome: Outcome) -> None:
+        self.set_state(
+            task_run_id,
+            outcome.state,
+            outputs=outcome.outputs,
+            engine_state=outcome.engine_state,
+        )
+
+    def request_pause_ends(self) -> None:
+        """A wake-up at the earliest date a paused task run goes on by itself."""
+        if self.draft.current is not State.PAUSED:
+            return
+        for task_run in self.draft.open_runs():
+            at = resume_date(task_run) if task_run.current is State.PAUSED else None
+            if at is not None:
+                self.pause_ends.append(at)
+        if self.pause_ends:
+            self.emit(WakeUp(min(self.pause_ends), "end of a pause"))
 
     def record_late_results(self) -> None:
         """A terminated execution still records what its running task runs report (the
@@ -247,11 +327,16 @@ class _Decision:
             self.log("ERROR", timeout_message(timeout), task_run.id)
             self.emit(KillTaskRun(task_run.id))
 
-    def finish_attempts(self, *, allow_retry: bool) -> bool:
-        """Turn ended attempts into task run states; True when the execution was RETRIED."""
+    def finish_attempts(self, *, allow_retry: bool, paused: bool = False) -> bool:
+        """Turn ended attempts into task run states; True when the execution was RETRIED.
+        In a `paused` execution, a failure that a retry policy covers is left for the
+        resume, which retries it as usual."""
         for task_run, task in self.runnable_runs(State.RUNNING):
             attempt = task_run.last_attempt
             if attempt is None or not attempt.state.current.terminated:
+                continue
+            failed = attempt.state.current is State.FAILED
+            if paused and failed and self.flow.effective_retry(task.id) is not None:
                 continue
             if self.finish(task_run, task, attempt.state.current, allow_retry):
                 return True
@@ -303,6 +388,9 @@ class _Decision:
     def advance(self) -> None:
         for _ in range(_MAX_ROUNDS):
             changed = self.resolve_flowables()
+            if self.paused and self.draft.current is State.RUNNING:
+                self.emit(SetExecutionState(State.PAUSED))
+                return
             if self.detect_end():
                 return
             changed = self.create_nexts() or changed
@@ -328,8 +416,16 @@ class _Decision:
                 continue
             if any(child.current is State.RETRYING for child in children):
                 continue  # a retrying child must not let its parent conclude
-            state = handler.state_of(self.context(task, task_run))
-            if state is not None:
+            try:
+                state = handler.state_of(self.context(task, task_run))
+            except (RenderError, FlowableError) as error:
+                self.log("ERROR", str(error), task_run.id)
+                state = State.FAILED
+            if isinstance(state, Outcome):
+                self.apply_outcome(task_run.id, state)
+                self.paused = self.paused or state.state is State.PAUSED
+                changed = True
+            elif state is not None:
                 self.set_state(task_run.id, state)
                 changed = True
         return changed
@@ -414,6 +510,7 @@ class _Decision:
             state=StateHistory.start(self.now),
             parent_task_run_id=parent.id if parent is not None else None,
             value=child.value,
+            iteration=child.iteration,
         )
 
     def dispatch(self) -> bool:

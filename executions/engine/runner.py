@@ -2,7 +2,9 @@
 executor, applied in memory, with task runs executed synchronously.
 
 Loop: decide → apply → run every task run sent to a worker (claim, run, record) → decide
-again, until the execution ends. Waiting (a retry's delay, a Sleep task) goes through the
+again, until the execution ends. An execution PAUSED until someone resumes it is handed to
+`on_pause`, which answers with the commands to apply (a resume), or nothing: the run then
+returns it paused. Waiting (a retry's delay, a Sleep task) goes through the
 injected clock and sleeper: with a `ManualClock`, a flow that retries for minutes runs in
 milliseconds and its dates are exact.
 """
@@ -10,7 +12,7 @@ milliseconds and its dates are exact.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +39,7 @@ from executions.engine.ports import KVStore, Storage
 from executions.engine.progress import next_wake, progressed, task_id_of
 from executions.engine.rendering import RendererFactory
 from executions.engine.services import EngineServices, error_log_entries
+from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
 from executions.engine.tasks.registry import TaskRegistry
 from executions.engine.variables import RunEnvironment
@@ -57,6 +60,10 @@ class ManualClock:
 
     def advance_to(self, at: datetime) -> None:
         self.now = max(self.now, at)
+
+
+OnPause = Callable[[Execution], Sequence[Action] | None]
+"""Given an execution paused until someone resumes it: the commands to apply, or None."""
 
 
 def _system_clock() -> datetime:
@@ -105,6 +112,7 @@ class _Runner:
     kv: KVStore | None
     environment: RunEnvironment | None
     registry: TaskRegistry | None
+    on_pause: OnPause | None = None
     logs: list[LogLine] = field(default_factory=list)
     current: Execution | None = None
     first_log: int = 0  # where the current execution's log lines start
@@ -183,6 +191,12 @@ class _Runner:
             if any(isinstance(a, RunTaskRun) for a in actions) or progressed(actions):
                 continue
             wake = next_wake(execution, actions)
+            if wake is None and execution.current is State.PAUSED:
+                resume = self.on_pause(execution) if self.on_pause is not None else None
+                if not resume:
+                    return RunResult(execution, self.logs, retried)
+                execution = apply_actions(execution, resume, self.clock())
+                continue
             if wake is None:
                 raise EngineStuck(f"Execution {execution.id} is {execution.current} and stuck")
             self.wait_until(wake)
@@ -205,11 +219,14 @@ def run_flow(
     registry: TaskRegistry | None = None,
     execution_id: str | None = None,
     max_steps: int = 100_000,
+    on_pause: OnPause | None = None,
 ) -> RunResult:
     """Run `flow` (a `FlowSpec` or YAML text) to its end with already-typed `inputs`.
     With a `ManualClock` and no `sleeper`, waiting advances that clock. `services` are what
     `kv()`, `secret()`, `read()` and `errorLogs()` reach; by default an `EngineServices`
-    over `kv` and `storage` whose `errorLogs()` returns this run's ERROR lines."""
+    over `kv` and `storage` whose `errorLogs()` returns this run's ERROR lines. An execution
+    paused until someone resumes it goes to `on_pause` (see `OnPause`); without it, or when
+    it answers nothing, the result is the PAUSED execution."""
     spec = load_flow(flow) if isinstance(flow, str) else flow
     if clock is None:
         clock, default_sleeper = _system_clock, time.sleep
@@ -226,6 +243,7 @@ def run_flow(
         kv,
         environment,
         registry,
+        on_pause,
     )
     execution = new_execution(
         execution_id=execution_id or (ids() if ids else None),

@@ -107,6 +107,16 @@ def outputs_map(task_runs: Iterable[TaskRun], by_id: Mapping[str, TaskRun]) -> d
     return result
 
 
+def with_task_outputs(
+    base: Mapping[str, Any], task_run: TaskRun, by_id: Mapping[str, TaskRun]
+) -> dict[str, Any]:
+    """`base` variables where `task_run`'s outputs are its current `outputs` (a flowable
+    rendering with what it is about to record); `base` itself is left as it is."""
+    outputs = _copy_map(base.get("outputs") or {})
+    _merge_into(outputs, outputs_map([task_run], by_id))
+    return {**base, "outputs": outputs}
+
+
 def tasks_map(task_runs: Iterable[TaskRun]) -> dict[str, Any]:
     """`tasks.<taskId>.state`, or `tasks.<taskId>['<value>'].state` for iterated runs."""
     result: dict[str, Any] = {}

@@ -137,8 +137,11 @@ TYPES = [
     ),
     flowable(
         "io.kestra.plugin.core.flow.Pause",
-        "Pause the execution until resumed, or for a delay.",
-        {"delay": duration("Resume automatically after this delay.")},
+        "Pause the execution until resumed, or for a delay; `timeout` fails it unresumed.",
+        {
+            "delay": duration("Resume automatically after this delay."),
+            "pauseDuration": duration("Same as `delay` (the name later Kestra versions use)."),
+        },
         children={"onResume": INPUTS, "tasks": TASKS},
         aliases=("io.kestra.core.tasks.flows.Pause",),
     ),

@@ -11,11 +11,13 @@ from executions.engine.flowables.base import (
     FlowableContext,
     FlowableError,
     FlowableHandler,
+    Outcome,
     Started,
 )
 from executions.engine.flowables.branching import If, Switch
 from executions.engine.flowables.loops import EachParallel, EachSequential, ForEach
 from executions.engine.flowables.sequence import AllowFailure, Dag, Parallel, Sequential
+from executions.engine.flowables.waits import Pause, WaitFor
 
 _CORE = "io.kestra.plugin.core.flow."
 
@@ -29,6 +31,8 @@ HANDLERS: dict[str, FlowableHandler] = {
     _CORE + "EachSequential": EachSequential(),
     _CORE + "EachParallel": EachParallel(),
     _CORE + "Dag": Dag(),
+    _CORE + "Pause": Pause(),
+    _CORE + "WaitFor": WaitFor(),
 }
 
 
@@ -44,6 +48,7 @@ __all__ = [
     "FlowableContext",
     "FlowableError",
     "FlowableHandler",
+    "Outcome",
     "Started",
     "handler_for",
 ]

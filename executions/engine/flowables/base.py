@@ -34,10 +34,12 @@ class FlowableError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Child:
-    """A child to run (Kestra's `ResolvedTask`): a task, with its loop value if any."""
+    """A child to run (Kestra's `ResolvedTask`): a task, with its loop value if any, and the
+    loop count of a WaitFor's children (their task run's `iteration`)."""
 
     task: TaskSpec
     value: str | None = None
+    iteration: int | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -46,6 +48,17 @@ class Child:
 
 @dataclass(frozen=True, slots=True)
 class Started:
+    outputs: Mapping[str, Any] | None = None
+    engine_state: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A flowable task run's next state with what it keeps: `state_of` answers it when a
+    state alone does not say enough (a Pause that starts waiting records until when, a
+    WaitFor its next loop count), `resumed` when a paused one goes on."""
+
+    state: State
     outputs: Mapping[str, Any] | None = None
     engine_state: Mapping[str, Any] | None = None
 
@@ -86,6 +99,9 @@ class FlowableContext:
     task_run: TaskRun
     draft: Draft
     make_templates: Callable[[], Templates]
+    # Templates as if this task run's outputs were the given ones (a WaitFor renders its
+    # condition with the loop count it is about to record).
+    make_templates_with: Callable[[Mapping[str, Any]], Templates] | None = None
     _runs: ChildRuns | None = field(default=None, repr=False)
     _templates: Templates | None = field(default=None, repr=False)
 
@@ -112,6 +128,11 @@ class FlowableContext:
     def prop(self, name: str, default: Any = None) -> Any:
         value = self.task.properties.get(name)
         return default if value is None else value
+
+    def templates_with(self, outputs: Mapping[str, Any]) -> Templates:
+        if self.make_templates_with is None:
+            return self.templates
+        return self.make_templates_with(outputs)
 
 
 def enabled(children: Iterable[Child]) -> list[Child]:
@@ -238,7 +259,18 @@ class FlowableHandler:
             return sequential_nexts(errors, ctx.runs)
         return self.nexts(ctx, main)
 
-    def state_of(self, ctx: FlowableContext) -> State | None:
+    #: What a PAUSED execution becomes once its last paused task run of this type goes on
+    #: (Kestra: a resumed Pause restarts the execution, a WaitFor's next loop runs it).
+    execution_resumes_as = State.RUNNING
+
+    def resumed(
+        self, task: TaskSpec, task_run: TaskRun, *, expired: bool, inputs: Mapping[str, Any] | None
+    ) -> Outcome:
+        """The state of a PAUSED task run of this flowable that goes on: resumed by a user
+        (`inputs`: the typed `onResume` values, if any) or because its wait is over."""
+        return Outcome(State.RUNNING)
+
+    def state_of(self, ctx: FlowableContext) -> State | Outcome | None:
         return resolve_state(
             self.tasks(ctx),
             plain(ctx.task.errors),

@@ -13,7 +13,7 @@ from executions.engine.actions import (
     SetTaskRunState,
     WakeUp,
 )
-from executions.engine.commands import kill, pause, resume
+from executions.engine.commands import kill
 from executions.engine.states import State
 from tests.executions.engine.helpers import START, Stepper
 
@@ -87,17 +87,6 @@ def test_it_kills_created_task_runs_and_the_execution_in_one_pass():
     stepper.decide()
     assert stepper.state("running") is State.KILLED
     assert stepper.state("par") is State.KILLED
-
-
-def test_it_starts_nothing_while_manually_paused():
-    stepper = Stepper(TWO_TASKS)
-    stepper.decide()
-    stepper.apply(*pause(stepper.execution))
-    stepper.finish("first")
-    assert stepper.decide() == []
-    stepper.apply(*resume(stepper.execution))
-    stepper.decide()
-    assert stepper.sent() == ["second"]
 
 
 def test_it_renders_flow_outputs_at_the_end():

@@ -21,9 +21,19 @@ def _logs(*ids: str, indent: int = 6) -> str:
 def test_it_registers_a_handler_per_core_flowable():
     assert set(HANDLERS) >= {
         f"io.kestra.plugin.core.flow.{name}"
-        for name in ("Sequential", "Parallel", "If", "Switch", "ForEach", "Dag", "AllowFailure")
+        for name in (
+            "Sequential",
+            "Parallel",
+            "If",
+            "Switch",
+            "ForEach",
+            "Dag",
+            "AllowFailure",
+            "Pause",
+            "WaitFor",
+        )
     }
-    assert handler_for("io.kestra.plugin.core.flow.Pause") is None
+    assert handler_for("io.kestra.plugin.core.flow.WorkingDirectory") is None
 
 
 def test_it_runs_a_sequential_in_order_after_starting_it():

@@ -65,7 +65,9 @@ def test_it_sleeps_through_the_clock():
 
 def test_it_fails_a_flowable_type_the_engine_cannot_run_yet():
     result = run(
-        "tasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n"
+        "tasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.WorkingDirectory\n"
+        "    tasks:\n      - id: inside\n        type: io.kestra.plugin.core.log.Log\n"
+        "        message: x\n"
         "  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"
     )
     assert result.execution.current is State.FAILED
