@@ -293,16 +293,19 @@ class _Decision:
 
     def rerun_restarted(self) -> None:
         """Task runs a restart reset to RESTARTED run again: a runnable one is sent to a
-        worker for a new attempt, a flowable one resumes with the outputs it had."""
+        worker for a new attempt, a flowable one resumes with the outputs it had. One that
+        never started (its `runIf` or its start failed) is created anew: its `runIf` is
+        evaluated and a flowable starts again."""
         for task_run in self.draft.open_runs():
             if task_run.current is not State.RESTARTED:
                 continue
             task = self.flow.find(task_run.task_id)
-            if task is not None and task.flowable:
+            started = task_run.state.count(State.RUNNING) > 0
+            if task is not None and task.flowable and started:
                 self.set_state(task_run.id, State.RUNNING)
             else:
                 self.set_state(task_run.id, State.CREATED)
-                self.fresh[task_run.id] = False
+                self.fresh[task_run.id] = not started
 
     # --- attempts ------------------------------------------------------------------
     def runnable_runs(self, state: State) -> list[tuple[TaskRun, TaskSpec]]:
