@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from executions import concurrency, notify, secret_inputs, snapshots
+from executions import concurrency, notify, secret_inputs, snapshots, subflows
 from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
@@ -29,6 +29,7 @@ from executions.engine.actions import (
     RetryExecution,
     RunTaskRun,
     StartAttempt,
+    StartSubflow,
 )
 from executions.engine.apply import apply_actions
 from executions.engine.decide import decide
@@ -218,7 +219,8 @@ def _first_step(tenant: Tenant, spec: FlowSpec, created: Snapshot) -> _Step | No
     execution is stored RUNNING with its first task runs already sent. Should deciding fail
     unexpectedly, the execution is stored CREATED and the executor decides as usual."""
     try:
-        return _decide(spec, created, _services(tenant, created.namespace, created.id))
+        services = _services(tenant, created.namespace, created.id)
+        return _decide(spec, created, services, tenant=tenant)
     except Exception:  # the executor will meet the same error, and log it with its context
         log.exception("first decision of execution %s deferred to the executor", created.id)
         return None
@@ -250,9 +252,22 @@ class _Step:
     emitted: list[Action]
     logs: list[LogLine]
     wake: datetime | None
+    launcher: subflows.Launcher | None = None  # the child executions to write with it
 
 
-def _decide(spec: FlowSpec, current: Snapshot, services: EngineServices) -> _Step:
+def _decide(
+    spec: FlowSpec,
+    current: Snapshot,
+    services: EngineServices,
+    *,
+    tenant: Tenant | None = None,
+    launcher: subflows.Launcher | None = None,
+) -> _Step:
+    """Decide until nothing changes. The child executions a decision asks for (Subflow,
+    ForEachItem) are made at once by the `launcher` (one for `tenant` by default), whose
+    answers are applied before the next pass; `_follow_up` writes them."""
+    if launcher is None and tenant is not None:
+        launcher = subflows.Launcher(tenant)
     emitted: list[Action] = []
     logs: list[LogLine] = []
     for _ in range(MAX_PASSES):
@@ -265,10 +280,19 @@ def _decide(spec: FlowSpec, current: Snapshot, services: EngineServices) -> _Ste
             if isinstance(a, EmitLog)
         ]
         current = apply_actions(current, actions, now)
+        if launcher is not None and any(isinstance(a, StartSubflow) for a in actions):
+            answers = launcher.start(current, spec, actions)
+            emitted.extend(answers)
+            logs += [
+                LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
+                for a in answers
+                if isinstance(a, EmitLog)
+            ]
+            current = apply_actions(current, answers, now)
         if current.current.terminated or not progressed(actions):
             break
     wake = None if current.current.terminated else next_wake(current, emitted)
-    return _Step(current, emitted, logs, wake)
+    return _Step(current, emitted, logs, wake, launcher)
 
 
 def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
@@ -281,7 +305,7 @@ def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
         if _held(tenant, spec, row, before):
             return
-        step = _decide(spec, before, _services(tenant, row.namespace, row.id))
+        step = _decide(spec, before, _services(tenant, row.namespace, row.id), tenant=tenant)
         row = snapshots.save(
             tenant=tenant, row=row, before=before, after=step.after, wake_at=step.wake
         )
@@ -309,6 +333,7 @@ def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:
     """After a decision: replays for CREATE_NEW_EXECUTION retries, then, once committed, the
     messages for the task runs to run (but `claimed`, which this process runs itself) and
     the wake-up."""
+    subflows.follow_up(tenant, step)
     for retry in (a for a in step.emitted if isinstance(a, RetryExecution)):
         _replay(tenant, step.after, retry.at)
     actions = [
@@ -486,7 +511,7 @@ def _report(
             return None
         reported = apply_actions(current, accepted, timezone.now())
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
-        step = _decide(spec, reported, _services(tenant, row.namespace, row.id))
+        step = _decide(spec, reported, _services(tenant, row.namespace, row.id), tenant=tenant)
         next_run = _next_runnable(step) if chain_owner else None
         if next_run is not None and chain_owner:
             claim_next = commands.claim(step.after, next_run)

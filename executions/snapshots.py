@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from executions import notify
+from executions import notify, subflows
 from executions.engine.model import Attempt, Label
 from executions.engine.model import Execution as Snapshot
 from executions.engine.model import TaskRun as TaskRunSnapshot
@@ -148,6 +148,7 @@ def save(
     if new_rows:
         task_runs.bulk_create(new_rows)
     notify.execution_changed(tenant=tenant, execution_id=row.id)  # on commit, once
+    subflows.ended(tenant, before, after)  # a child that ends tells its parent, on commit
     if before is not None and _leaves_a_slot(before.current, after.current):
         from executions import concurrency  # it saves the queued executions it starts
 

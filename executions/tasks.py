@@ -54,6 +54,28 @@ def advance_execution(tenant_id: int, execution_id: str) -> None:
         with_reconnect(execution_advance, tenant=tenant, execution_id=execution_id)
 
 
+@shared_task(name="aviary.subflow_ended", queue="executor", acks_late=True)
+def subflow_ended(tenant_id: int, execution_id: str) -> None:
+    """A child execution ended: its parent task run takes the result (executions/subflows.py)."""
+    from executions.subflows import subflow_ended as give_result
+
+    tenant = with_reconnect(_tenant, tenant_id)
+    if tenant is not None:
+        with_reconnect(give_result, tenant=tenant, execution_id=execution_id)
+
+
+@shared_task(name="aviary.kill_subflows", queue="executor", acks_late=True)
+def kill_subflows(tenant_id: int, execution_id: str, task_run_id: str) -> None:
+    """Kill the running child executions of a task run that was stopped."""
+    from executions.subflows import kill_children
+
+    tenant = with_reconnect(_tenant, tenant_id)
+    if tenant is not None:
+        with_reconnect(
+            kill_children, tenant=tenant, execution_id=execution_id, task_run_id=task_run_id
+        )
+
+
 @shared_task(name="aviary.run_task_run", queue="worker", acks_late=True)
 def run_task_run(
     tenant_id: int, execution_id: str, task_run_id: str, takeover: bool = False

@@ -2,7 +2,8 @@
 
 The Django side applies a list of actions inside one transaction holding the execution's
 row lock and sends the Celery messages they imply after commit (`RunTaskRun` → worker
-queue; `ScheduleRetry`, `WakeUp`, `RetryExecution` → a delayed executor message);
+queue; `ScheduleRetry`, `WakeUp`, `RetryExecution` → a delayed executor message;
+`StartSubflow` creates the child execution in that same transaction);
 `executions.engine.apply.apply_actions` applies them in memory with the same meaning, for
 the in-process runner and the tests. Actions carry no timestamps: the applier stamps every
 state change with the `now` the decision was made with.
@@ -124,6 +125,31 @@ class KillTaskRun:
     task_run_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class StartSubflow:
+    """Start a child execution for an executable task run (a Subflow, one batch of a
+    ForEachItem), in the transaction that applies this decision. The task run is already
+    RUNNING with a running attempt; the platform answers with `subflow_started`
+    and, once the child has ended, with `accept_subflow_result`.
+
+    `inputs` and `labels` are rendered in the parent; `labels` are every label the child
+    gets from the parent's side (the parent's own, all or only `system.*` ones, then the
+    task's); the child flow's labels are added when the child is made. `trigger` is the
+    child's Kestra `trigger` (`{id, type, variables: {executionId, namespace, flowId,
+    flowRevision}}`), `iteration` the batch number of a ForEachItem (1-based)."""
+
+    task_run_id: str
+    namespace: str
+    flow_id: str
+    revision: int | None
+    inputs: Mapping[str, Any]
+    labels: tuple[Label, ...]
+    trigger: Mapping[str, Any]
+    wait: bool = True
+    iteration: int | None = None
+    schedule_date: datetime | None = None
+
+
 Action = (
     SetExecutionState
     | CreateTaskRuns
@@ -137,4 +163,5 @@ Action = (
     | EmitLog
     | WakeUp
     | KillTaskRun
+    | StartSubflow
 )

@@ -47,10 +47,18 @@ from executions.engine.actions import (
     ScheduleRetry,
     SetExecutionState,
     SetTaskRunState,
+    StartAttempt,
+    StartSubflow,
     WakeUp,
 )
 from executions.engine.apply import Draft
-from executions.engine.flow import CREATE_NEW_EXECUTION, FlowSpec, TaskSpec
+from executions.engine.flow import (
+    CREATE_NEW_EXECUTION,
+    FOR_EACH_ITEM_EXECUTABLE,
+    FOR_EACH_ITEM_SPLIT,
+    FlowSpec,
+    TaskSpec,
+)
 from executions.engine.flowables import handler_for
 from executions.engine.flowables.base import (
     Child,
@@ -81,6 +89,16 @@ from executions.engine.sealed_inputs import (
 )
 from executions.engine.sizes import check_outputs, truncate_line
 from executions.engine.states import State, StateHistory, final_state
+from executions.engine.subflows import (
+    BATCHES,
+    SUBFLOWS,
+    TRANSMIT_FAILED,
+    WAIT,
+    SubflowError,
+    batch_uris,
+    flag,
+    subflow_request,
+)
 from executions.engine.tasks.base import mask_secrets, timeout_message
 from executions.engine.variables import (
     RunEnvironment,
@@ -166,9 +184,14 @@ class _Decision:
         self.emit(SetTaskRunState(task_run_id, state, **changes))
 
     def templates(
-        self, task: TaskSpec, task_run: TaskRun, outputs: Mapping[str, Any] | None = None
+        self,
+        task: TaskSpec,
+        task_run: TaskRun,
+        taskrun: dict[str, Any] | None = None,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Templates:
-        """Rendering for `task_run`; with `outputs`, as if they were its outputs."""
+        """Rendering for `task_run`; `taskrun` adds to its `taskrun` variable; with
+        `outputs`, as if they were its outputs."""
         if self._base is None or self._base_version != self.draft.version:
             self._base = base_variables(
                 self.flow,
@@ -184,6 +207,8 @@ class _Decision:
             task_run = replace(task_run, outputs=outputs)
             base = with_task_outputs(base, task_run, self.draft.runs)
         variables = task_variables(base, task, task_run, self.draft.runs)
+        if taskrun:
+            variables["taskrun"] = {**variables["taskrun"], **taskrun}
         return self.made(self.renderer(variables, self.services))
 
     def made(self, templates: Templates) -> Templates:
@@ -319,6 +344,8 @@ class _Decision:
 
     def enforce_timeouts(self) -> None:
         for task_run, task in self.runnable_runs(State.RUNNING):
+            if task.executable:
+                continue  # it waits for other executions, each with its own limits
             timeout, attempt = task.timeout_duration, task_run.last_attempt
             if timeout is None or attempt is None or attempt.state.current is not State.RUNNING:
                 continue
@@ -347,6 +374,8 @@ class _Decision:
 
     def finish(self, task_run: TaskRun, task: TaskSpec, state: State, allow_retry: bool) -> bool:
         policy = self.flow.effective_retry(task.id)
+        if task.type == FOR_EACH_ITEM_EXECUTABLE:
+            policy = None  # Kestra retries runnable tasks and Subflows only
         if state is State.FAILED and allow_retry and policy is not None:
             at = next_retry(policy, task_run, self.draft.execution_view(), self.now)
             if at is not None:
@@ -527,6 +556,8 @@ class _Decision:
                 continue
             if task.flowable:
                 self.start_flowable(task, task_run)
+            elif task.executable:
+                self.start_executable(task, task_run)
             else:
                 self.emit(RunTaskRun(task_run.id))
         return bool(fresh)
@@ -565,6 +596,74 @@ class _Decision:
             outputs=started.outputs if started.outputs is not None else {},
             engine_state=started.engine_state,
         )
+
+    def start_executable(self, task: TaskSpec, task_run: TaskRun) -> None:
+        """A Subflow or a ForEachItem's batches: a running attempt, and one `StartSubflow`
+        per child for the platform (which answers with `subflow_started`). What
+        cannot be rendered fails the attempt; the next pass ends the task run."""
+        self.emit(StartAttempt(task_run.id))
+        started = self.draft.run(task_run.id)
+        try:
+            if task.type == FOR_EACH_ITEM_EXECUTABLE:
+                requests = self.batch_requests(task, started)
+            else:
+                templates = self.templates(task, started)
+                view = self.draft.execution_view()
+                requests = [subflow_request(task, started, self.flow, view, templates)]
+        except (RenderError, SubflowError) as error:
+            self.log("ERROR", str(error), task_run.id)
+            self.emit(FinishAttempt(task_run.id, State.FAILED, {}))
+            return
+        for request in requests:
+            self.emit(request)
+
+    def batch_requests(self, task: TaskSpec, task_run: TaskRun) -> list[StartSubflow]:
+        """ForEachItem: one request per batch file its `_split` task wrote, with
+        `taskrun.items` (the batch's URI) and `taskrun.iteration` (1-based) to render the
+        inputs with. The counts start at once; no batch at all ends the attempt SUCCESS."""
+        batches = self.batch_files(task, task_run)
+        wait = flag(task.properties.get("wait"), True)
+        transmit = flag(task.properties.get("transmitFailed"), True)
+        engine_state = {BATCHES: len(batches), WAIT: wait, TRANSMIT_FAILED: transmit, SUBFLOWS: {}}
+        view = self.draft.execution_view()
+        requests = [
+            subflow_request(
+                task,
+                task_run,
+                self.flow,
+                view,
+                self.templates(task, task_run, {"items": uri, "iteration": number}),
+                iteration=number,
+            )
+            for number, uri in enumerate(batches, start=1)
+        ]
+        counts = {"CREATED": len(batches), "RUNNING": 0} if wait else {"RUNNING": 0}
+        outputs = {"numberOfBatches": len(batches), "iterations": counts}
+        self.set_state(task_run.id, State.RUNNING, outputs=outputs, engine_state=engine_state)
+        if not batches:
+            self.emit(FinishAttempt(task_run.id, State.SUCCESS, outputs))
+        return requests
+
+    def batch_files(self, task: TaskSpec, task_run: TaskRun) -> list[str]:
+        split_id = task.id.removesuffix("_items") + "_split"
+        split = next(
+            (
+                run
+                for run in self.draft.children_of(task_run.parent_task_run_id)
+                if run.task_id == split_id and self.flow.task(split_id).type == FOR_EACH_ITEM_SPLIT
+            ),
+            None,
+        )
+        uri = (split.outputs or {}).get("splits") if split is not None else None
+        if not uri:
+            raise SubflowError(f"No batches to start: task {split_id} gave no 'splits' output")
+        read = getattr(self.services, "read", None)
+        if read is None:
+            raise SubflowError("The internal storage is not available in this run")
+        try:
+            return batch_uris(read(str(uri)))
+        except (RuntimeError, OSError, ValueError, LookupError) as error:
+            raise SubflowError(f"Unable to read the batches from {uri}: {error}") from error
 
 
 def typed_output(output_type: Any, value: Any) -> Any:

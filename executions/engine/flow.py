@@ -41,6 +41,27 @@ COMMON_KEYS = frozenset(
 RETRY_FAILED_TASK = "RETRY_FAILED_TASK"
 CREATE_NEW_EXECUTION = "CREATE_NEW_EXECUTION"
 
+SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
+FOR_EACH_ITEM = "io.kestra.plugin.core.flow.ForEachItem"
+# ForEachItem runs as three internal tasks, named and typed as Kestra's inner classes.
+FOR_EACH_ITEM_SPLIT = FOR_EACH_ITEM + "$ForEachItemSplit"
+FOR_EACH_ITEM_EXECUTABLE = FOR_EACH_ITEM + "$ForEachItemExecutable"
+FOR_EACH_ITEM_MERGE = FOR_EACH_ITEM + "$ForEachItemMergeOutputs"
+EXECUTABLE_TYPES = frozenset({SUBFLOW, FOR_EACH_ITEM_EXECUTABLE})
+"""Tasks that start other executions instead of running on a worker."""
+_SPLIT_KEYS = ("items", "batch")
+_EXECUTABLE_KEYS = (
+    "namespace",
+    "flowId",
+    "revision",
+    "inputs",
+    "labels",
+    "wait",
+    "transmitFailed",
+    "inheritLabels",
+    "scheduleDate",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -102,6 +123,11 @@ class TaskSpec:
     @property
     def flowable(self) -> bool:
         return self.kind == "flowable"
+
+    @property
+    def executable(self) -> bool:
+        """A Subflow, or ForEachItem's batches: it starts executions (`StartSubflow`)."""
+        return self.type in EXECUTABLE_TYPES
 
     @property
     def errors(self) -> tuple[TaskSpec, ...]:
@@ -181,6 +207,8 @@ class _Builder:
                     depends_on[spec.id] = tuple(node.get("dependsOn") or ())
         child_keys = {prop for prop, shape in shapes.items() if shape in (TASKS, TASK_MAP, DAG)}
         properties = {k: v for k, v in data.items() if k not in COMMON_KEYS | child_keys}
+        if task_type is not None and task_type.name == FOR_EACH_ITEM:
+            branches["tasks"] = _for_each_item_tasks(str(data.get("id")), properties)
         return TaskSpec(
             id=str(data.get("id")),
             type=task_type.name if task_type else str(data.get("type")),
@@ -197,6 +225,22 @@ class _Builder:
             allow_failure=bool(data.get("allowFailure", False)),
             allow_warning=bool(data.get("allowWarning", False)),
         )
+
+
+def _for_each_item_tasks(task_id: str, properties: Mapping[str, Any]) -> tuple[TaskSpec, ...]:
+    """Kestra's `ForEachItem.getTasks()`: split the file, start one execution per batch,
+    merge the outputs of those executions; run one after the other."""
+
+    def internal(suffix: str, task_type: str, keys: tuple[str, ...]) -> TaskSpec:
+        own = {key: properties[key] for key in keys if key in properties}
+        data = {"id": task_id + suffix, "type": task_type, **own}
+        return TaskSpec(id=data["id"], type=task_type, kind="task", data=data, properties=own)
+
+    return (
+        internal("_split", FOR_EACH_ITEM_SPLIT, _SPLIT_KEYS),
+        internal("_items", FOR_EACH_ITEM_EXECUTABLE, _EXECUTABLE_KEYS),
+        internal("_merge", FOR_EACH_ITEM_MERGE, ()),
+    )
 
 
 @dataclass(frozen=True, eq=False)

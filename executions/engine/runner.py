@@ -2,7 +2,10 @@
 executor, applied in memory, with task runs executed synchronously.
 
 Loop: decide → apply → run every task run sent to a worker (claim, run, record) → decide
-again, until the execution ends. An execution PAUSED until someone resumes it is handed to
+again, until the execution ends. A Subflow's child execution is made from the flow `flows`
+finds and run to its end on the spot, by a runner of its own (one level deeper); its result
+goes back to the parent task run at once (`RunResult.children` keeps the child runs). An
+execution PAUSED until someone resumes it is handed to
 `on_pause`, which answers with the commands to apply (a resume), or nothing: the run then
 returns it paused. Waiting (a retry's delay, a Sleep task) goes through the
 injected clock and sleeper: with a `ManualClock`, a flow that retries for minutes runs in
@@ -23,23 +26,36 @@ from executions.engine.actions import (
     RetryExecution,
     RunTaskRun,
     StartAttempt,
+    StartSubflow,
 )
 from executions.engine.apply import apply_actions
 from executions.engine.decide import decide
 from executions.engine.flow import FlowSpec, load_flow
+from executions.engine.inputs.files import ExecutionInputFiles
 from executions.engine.model import (
     Execution,
     IdFactory,
     Label,
     TaskRun,
     new_execution,
+    new_id,
     replay_execution,
 )
 from executions.engine.ports import KVStore, Storage
 from executions.engine.progress import next_wake, progressed, task_id_of
-from executions.engine.rendering import RendererFactory
+from executions.engine.rendering import RendererFactory, expressions_renderer
 from executions.engine.services import EngineServices, error_log_entries
 from executions.engine.states import State
+from executions.engine.subflows import (
+    MAX_DEPTH,
+    FlowLookup,
+    SubflowError,
+    accept_subflow_result,
+    child_execution,
+    launchable,
+    subflow_result,
+    subflow_started,
+)
 from executions.engine.tasks.base import LogLine
 from executions.engine.tasks.registry import TaskRegistry
 from executions.engine.variables import RunEnvironment
@@ -82,6 +98,7 @@ class RunResult:
     execution: Execution
     logs: list[LogLine]
     retried: list[Execution] = field(default_factory=list)
+    children: list[RunResult] = field(default_factory=list)  # subflow runs, in start order
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.execution, self.logs))
@@ -113,12 +130,18 @@ class _Runner:
     environment: RunEnvironment | None
     registry: TaskRegistry | None
     on_pause: OnPause | None = None
+    flows: FlowLookup | None = None
+    depth: int = 0  # levels of subflows above this execution
+    max_depth: int = MAX_DEPTH
     logs: list[LogLine] = field(default_factory=list)
+    children: list[RunResult] = field(default_factory=list)
     current: Execution | None = None
     first_log: int = 0  # where the current execution's log lines start
+    own_services: bool = False
 
     def __post_init__(self) -> None:
         if self.services is None:
+            self.own_services = True
             self.services = EngineServices(self.kv, self.storage, errors=self.error_logs)
 
     def error_logs(self) -> list[dict[str, Any]]:
@@ -143,13 +166,89 @@ class _Runner:
             environment=self.environment,
             services=self.services,
         )
+        self.record_logs(execution, actions, now)
+        return apply_actions(execution, actions, now), actions
+
+    def record_logs(self, execution: Execution, actions: list[Action], now: datetime) -> None:
         for action in actions:
             if isinstance(action, EmitLog):
                 task_id = task_id_of(execution, action.task_run_id)
                 self.logs.append(
                     LogLine(action.level, action.message, now, action.task_run_id, task_id)
                 )
-        return apply_actions(execution, actions, now), actions
+
+    def apply(self, execution: Execution, actions: list[Action]) -> Execution:
+        now = self.clock()
+        self.record_logs(execution, actions, now)
+        return apply_actions(execution, actions, now)
+
+    def start_subflow(self, parent: Execution, request: StartSubflow, max_steps: int) -> Execution:
+        """Make the child, run it to its end, give its result to the parent task run."""
+        if not launchable(parent, request):
+            return parent
+        child_id = self.ids() if self.ids else new_id()
+        try:
+            if self.flows is None:
+                raise SubflowError(
+                    f"Cannot start flow '{request.namespace}.{request.flow_id}': "
+                    "no flows to start subflows from in this run"
+                )
+            child_flow = self.flows(request.namespace, request.flow_id, request.revision)
+            files = (
+                ExecutionInputFiles(self.storage, child_flow.namespace, child_flow.id, child_id)
+                if self.storage is not None
+                else None
+            )
+            child = child_execution(
+                request,
+                parent,
+                child_flow,
+                now=self.clock(),
+                execution_id=child_id,
+                depth=self.depth,
+                max_depth=self.max_depth,
+                files=files,
+                render=self.render_default,
+            )
+        except SubflowError as error:
+            return self.apply(parent, subflow_started(parent, request, None, str(error)))
+        parent = self.apply(parent, subflow_started(parent, request, child.id))
+        runner = _Runner(
+            child_flow,
+            self.clock,
+            self.sleeper,
+            self.renderer,
+            self.ids,
+            None if self.own_services else self.services,
+            self.storage,
+            self.kv,
+            self.environment,
+            self.registry,
+            flows=self.flows,
+            depth=self.depth + 1,
+            max_depth=self.max_depth,
+        )
+        ended = runner.run(child, max_steps)
+        self.children.append(ended)
+        self.current = parent
+        result = subflow_result(
+            self.flow,
+            parent,
+            child_flow,
+            ended.execution,
+            renderer=self.renderer or expressions_renderer,
+            services=self.services,
+            storage=self.storage,
+        )
+        if result is None:
+            return parent
+        return self.apply(parent, accept_subflow_result(parent, result))
+
+    def render_default(self, template: str, variables: Mapping[str, Any]) -> Any:
+        """A templated input default of a child flow."""
+        return (self.renderer or expressions_renderer)(variables, self.services).render_typed(
+            template
+        )
 
     def run_task(self, execution: Execution, task_run_id: str) -> Execution:
         execution = apply_actions(execution, [StartAttempt(task_run_id)], self.clock())
@@ -177,6 +276,8 @@ class _Runner:
             for action in actions:
                 if isinstance(action, RunTaskRun):
                     execution = self.run_task(execution, action.task_run_id)
+                elif isinstance(action, StartSubflow):
+                    execution = self.start_subflow(execution, action, max_steps)
             again = next((a for a in actions if isinstance(a, RetryExecution)), None)
             if again is not None:
                 retried.append(execution)
@@ -187,14 +288,14 @@ class _Runner:
                 self.first_log = len(self.logs)
                 continue
             if execution.current.terminated:
-                return RunResult(execution, self.logs, retried)
+                return RunResult(execution, self.logs, retried, self.children)
             if any(isinstance(a, RunTaskRun) for a in actions) or progressed(actions):
                 continue
             wake = next_wake(execution, actions)
             if wake is None and execution.current is State.PAUSED:
                 resume = self.on_pause(execution) if self.on_pause is not None else None
                 if not resume:
-                    return RunResult(execution, self.logs, retried)
+                    return RunResult(execution, self.logs, retried, self.children)
                 execution = apply_actions(execution, resume, self.clock())
                 continue
             if wake is None:
@@ -220,13 +321,17 @@ def run_flow(
     execution_id: str | None = None,
     max_steps: int = 100_000,
     on_pause: OnPause | None = None,
+    flows: FlowLookup | None = None,
+    max_depth: int = MAX_DEPTH,
 ) -> RunResult:
     """Run `flow` (a `FlowSpec` or YAML text) to its end with already-typed `inputs`.
     With a `ManualClock` and no `sleeper`, waiting advances that clock. `services` are what
     `kv()`, `secret()`, `read()` and `errorLogs()` reach; by default an `EngineServices`
     over `kv` and `storage` whose `errorLogs()` returns this run's ERROR lines. An execution
     paused until someone resumes it goes to `on_pause` (see `OnPause`); without it, or when
-    it answers nothing, the result is the PAUSED execution."""
+    it answers nothing, the result is the PAUSED execution. `flows` finds the flows Subflow
+    and ForEachItem tasks start (`SubflowError` when it cannot); without it they fail.
+    `max_depth` bounds nested subflows."""
     spec = load_flow(flow) if isinstance(flow, str) else flow
     if clock is None:
         clock, default_sleeper = _system_clock, time.sleep
@@ -244,6 +349,8 @@ def run_flow(
         environment,
         registry,
         on_pause,
+        flows=flows,
+        max_depth=max_depth,
     )
     execution = new_execution(
         execution_id=execution_id or (ids() if ids else None),

@@ -5,13 +5,17 @@ engine's in-process run (tests/executions/engine/test_conformance.py, which `flo
 from __future__ import annotations
 
 import time
+from functools import cache
 
 import pytest
+from django.db.models import Q
 
 from executions import services, snapshots
+from executions.engine.flow import load_flow
 from executions.engine.runner import RunResult
 from executions.engine.tasks.base import LogLine
 from executions.models import Execution, LogEntry, TaskRun
+from flows.models import Flow
 from flows.services import flow_create
 from tests.executions.engine.test_conformance import CASES, FLOWS
 
@@ -24,8 +28,11 @@ TERMINAL = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"}
 
 
 def _result(tenant, execution_id: str) -> RunResult:
-    rows = Execution.objects.for_tenant(tenant)
-    row = rows.select_related("tenant").get(pk=execution_id)
+    """The execution as the in-process runner gives it: its logs, the executions a retry
+    ended before it, and the executions its Subflows started (each the same way)."""
+    rows = Execution.objects.for_tenant(tenant).select_related("tenant")
+    row = rows.get(pk=execution_id)
+    chain = rows.filter(Q(pk=row.original_id or row.pk) | Q(original_id=row.original_id or row.pk))
 
     def snap(execution: Execution):
         runs = TaskRun.objects.for_tenant(tenant).filter(execution=execution).order_by("position")
@@ -34,23 +41,57 @@ def _result(tenant, execution_id: str) -> RunResult:
     logs = [
         LogLine(e.level, e.message, e.timestamp, e.task_run_id or None, e.task_id or None)
         for e in LogEntry.objects.for_tenant(tenant)
-        .filter(execution__in=rows)
+        .filter(execution__in=chain)
         .order_by("timestamp", "id")
     ]
-    retried = [snap(r) for r in rows.select_related("tenant").filter(state="RETRIED")]
-    return RunResult(snap(row), logs, retried)
+    retried = [snap(r) for r in chain.filter(state="RETRIED").order_by("attempt_number")]
+    children = [
+        _result(tenant, child.pk)
+        for child in rows.filter(trigger__variables__executionId=execution_id).order_by(
+            "start_date", "id"
+        )
+    ]
+    return RunResult(snap(row), logs, retried, children)
 
 
 def _final(tenant, execution_id: str, timeout: float = 60) -> str:
-    """The last execution of the chain (a retry may start a new one) once it has ended."""
+    """The last execution of the chain (a retry may start a new one) once it has ended, and
+    every other execution of the tenant too (the subflows it started)."""
     deadline = time.monotonic() + timeout
     while True:
         rows = Execution.objects.for_tenant(tenant)
-        last = rows.order_by("-attempt_number").first()
+        chain = rows.filter(Q(pk=execution_id) | Q(original_id=execution_id))
+        last = chain.order_by("-attempt_number").first()
         if last.state in TERMINAL and not rows.exclude(state__in=TERMINAL | {"RETRIED"}).exists():
             return last.id
         assert time.monotonic() < deadline, f"{execution_id} still {last.state}"
         time.sleep(0.05)
+
+
+def _create_with_subflows(tenant, user, file: str, created: set[str] | None = None) -> Flow:
+    """Save the corpus flow of `file`, and before it every flow its Subflows start."""
+    created = set() if created is None else created
+    created.add(file)
+    source = (FLOWS / file).read_text()
+    for task in load_flow(source).all_tasks():
+        if task.type != "io.kestra.plugin.core.flow.Subflow":
+            continue
+        key = (task.properties.get("namespace"), task.properties.get("flowId"))
+        child = next(name for name, spec in corpus_specs().items() if spec == key)
+        if child not in created:
+            _create_with_subflows(tenant, user, child, created)
+    return flow_create(tenant=tenant, user=user, source=source)
+
+
+@cache
+def corpus_specs() -> dict[str, tuple[str, str]]:
+    """Corpus file name -> (namespace, id)."""
+    specs = {}
+    for path in FLOWS.iterdir():
+        if path.suffix in (".yaml", ".yml"):
+            spec = load_flow(path.read_text())
+            specs[path.name] = (spec.namespace, spec.id)
+    return specs
 
 
 # Kestra's own test runs this one with its required input missing, past validation; through
@@ -61,8 +102,7 @@ CELERY_CASES = [case for case in CASES if case.id not in API_REFUSES]
 
 @pytest.mark.parametrize("case", CELERY_CASES, ids=[case.id for case in CELERY_CASES])
 def test_it_runs_the_conformance_flow_on_celery(case, celery_worker_process, acme, alice):
-    source = (FLOWS / case.file).read_text()
-    flow = flow_create(tenant=acme, user=alice, source=source)
+    flow = _create_with_subflows(acme, alice, case.file)
     row = services.execution_create(
         tenant=acme,
         namespace=flow.namespace.name,

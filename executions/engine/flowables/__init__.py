@@ -16,7 +16,13 @@ from executions.engine.flowables.base import (
 )
 from executions.engine.flowables.branching import If, Switch
 from executions.engine.flowables.loops import EachParallel, EachSequential, ForEach
-from executions.engine.flowables.sequence import AllowFailure, Dag, Parallel, Sequential
+from executions.engine.flowables.sequence import (
+    AllowFailure,
+    Dag,
+    ForEachItem,
+    Parallel,
+    Sequential,
+)
 from executions.engine.flowables.waits import Pause, WaitFor
 
 _CORE = "io.kestra.plugin.core.flow."
@@ -31,6 +37,7 @@ HANDLERS: dict[str, FlowableHandler] = {
     _CORE + "EachSequential": EachSequential(),
     _CORE + "EachParallel": EachParallel(),
     _CORE + "Dag": Dag(),
+    _CORE + "ForEachItem": ForEachItem(),
     _CORE + "Pause": Pause(),
     _CORE + "WaitFor": WaitFor(),
 }

@@ -1,4 +1,4 @@
-"""Sequential, AllowFailure, Parallel and Dag (§4.2)."""
+"""Sequential, AllowFailure, Parallel and Dag (§4.2), and ForEachItem's sequence (§4.7)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ from executions.engine.flowables.base import (
 
 class Sequential(FlowableHandler):
     """Children one after the other, in the order written."""
+
+
+class ForEachItem(FlowableHandler):
+    """Its three internal tasks (`flow.FlowSpec` adds them) one after the other: split the
+    file, start one execution per batch, merge the outputs of those executions."""
 
 
 class AllowFailure(FlowableHandler):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from executions.engine.tasks import (
     debug,
     fail,
+    for_each_item,
     http,
     kv,
     labels,
@@ -48,6 +49,8 @@ IMPLEMENTATIONS: tuple[type[RunnableTask], ...] = (
     scripts.ShellScript,
     scripts.PythonCommands,
     scripts.PythonScript,
+    for_each_item.ForEachItemSplit,
+    for_each_item.ForEachItemMergeOutputs,
 )
 
 tasks = TaskRegistry(IMPLEMENTATIONS)

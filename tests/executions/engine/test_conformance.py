@@ -14,13 +14,20 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from executions.engine.flow import load_flow
-from executions.engine.model import CORRELATION_ID, Label
+from executions.engine.actions import Action
+from executions.engine.commands import first_paused, resume
+from executions.engine.flow import FlowSpec, load_flow
+from executions.engine.flowables.waits import on_resume_definitions
+from executions.engine.inputs import FileUpload, resolve_inputs
+from executions.engine.inputs.files import ExecutionInputFiles
+from executions.engine.local import FlowDirectory, MemoryStorage
+from executions.engine.model import CORRELATION_ID, Execution, Label, TaskRun
 from executions.engine.rendering import expressions_renderer
 from executions.engine.runner import RunResult
 from executions.engine.states import State
@@ -250,6 +257,64 @@ def _outputs_failed(result: RunResult) -> None:
     assert result.execution.outputs is None
 
 
+def _subflow_chain(result: RunResult) -> None:
+    """subflow-parent → subflow-child → subflow-grand-child share the root's correlationId."""
+    ends(State.SUCCESS, 1)(result)
+    (child,) = result.children
+    (grand_child,) = child.children
+    for run_ in (child, grand_child):
+        assert run_.execution.current is State.SUCCESS
+        assert run_.execution.label_map()[CORRELATION_ID] == result.execution.id
+
+
+def _subflow_middle(result: RunResult) -> None:
+    ends(State.SUCCESS, 1)(result)
+    (grand_child,) = result.children
+    assert grand_child.execution.current is State.SUCCESS
+    assert grand_child.execution.label_map()[CORRELATION_ID] == result.execution.id
+
+
+def _grand_child(result: RunResult) -> None:
+    ends(State.SUCCESS, 1)(result)
+    message = f"My grandparent is {result.execution.id}"
+    assert any(line.message == message for line in result.logs)
+
+
+def _task_flow(state: State, child_state: State, child_runs: int, extracted: str | None):
+    def check(result: RunResult) -> None:
+        ends(state, 1)(result)
+        launch = result.task_run("launch")
+        assert len(launch.attempts) == 1
+        assert launch.attempts[0].state.current is state
+        (child,) = result.children
+        execution, parent = child.execution, result.execution
+        assert launch.outputs["executionId"] == execution.id
+        assert execution.current is child_state
+        assert len(execution.task_runs) == child_runs
+        if extracted is not None:
+            assert extracted in launch.outputs["outputs"]["extracted"]
+            assert launch.outputs["state"] == execution.current.value
+        assert execution.trigger["type"] == "io.kestra.plugin.core.flow.Subflow"
+        variables = execution.trigger["variables"]
+        assert (variables["executionId"], variables["flowId"], variables["namespace"]) == (
+            parent.id,
+            parent.flow_id,
+            parent.namespace,
+        )
+        assert execution.label_map() == {
+            CORRELATION_ID: parent.id,
+            "mainFlowExecutionLabel": "execFoo",
+            "mainFlowLabel": "flowFoo",
+            "launchTaskLabel": "launchFoo",
+            "switchFlowLabel": "switchFoo",
+        }
+        assert len(execution.labels) == 5
+
+    return check
+
+
+TASK_FLOW_LABELS = (Label("mainFlowExecutionLabel", "execFoo"),)
+
 LABELS_INPUTS = {
     "labelsJson": {"keyFromJson": "valueFromJson"},
     "labelsMapKey": "keyFromMap",
@@ -368,28 +433,170 @@ CASES = [
     Case("flow-with-outputs.yml", _outputs({"key": '{"value":"flow-with-outputs"}'})),
     Case("flow-with-array-outputs.yml", _outputs({"myout": ["1rstValue", "2ndValue"]})),
     Case("flow-with-outputs-failed.yml", _outputs_failed),
+    Case("subflow-parent.yaml", _subflow_chain),
+    Case("subflow-child.yaml", _subflow_middle),
+    Case("subflow-grand-child.yaml", _grand_child),
+    *[
+        Case(
+            "task-flow.yaml",
+            _task_flow(state, child_state, child_runs, extracted),
+            {"string": value},
+            label=value,
+            pebble=True,  # `??` in the deprecated `outputs` mapping
+            labels=TASK_FLOW_LABELS,
+        )
+        for value, state, child_state, child_runs, extracted in (
+            ("OK", State.SUCCESS, State.SUCCESS, 2, "default > amazing"),
+            ("THIRD", State.FAILED, State.FAILED, 4, "Error Trigger ! error-t1"),
+            ("FIRST", State.FAILED, State.SUCCESS, 2, None),
+        )
+    ],
+    Case("task-allow-failure-executable-flow.yml", ends(State.WARNING, 2, fail=State.WARNING)),
+    Case(
+        "for-each-item-subflow-failed.yaml",
+        ends(State.FAILED, 1, per_item=State.FAILED),
+        {"items": "You will fail"},
+    ),
 ]
 
-FLOW_CONTROL = "flow-control issue: Pause/WaitFor handlers not in the engine core yet"
-SUBFLOWS = "executable tasks (Subflow, ForEachItem) not in the engine core yet"
+# --- flows that wait: Pause (resumed by a user, or by its delay or timeout) and WaitFor ---
+
+
+@dataclass
+class Resume:
+    """What a user does once the execution is PAUSED waiting for them: `paused` checks it,
+    then its `onResume` values `inputs(execution)` are sent; with `refused`, they must be
+    refused with that message, and the execution is left paused."""
+
+    inputs: Callable[[Execution], dict[str, Any]] = lambda execution: {}
+    paused: Callable[[Execution], None] | None = None
+    refused: str | None = None
+
+
+@dataclass
+class WaitCase:
+    file: str
+    check: Callable[[RunResult, Any], None]  # (result, the run's storage)
+    resumes: tuple[Resume, ...] = ()
+    label: str = ""
+    pebble: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}[{self.label}]" if self.label else self.file
+
+
+def resolve_resume(
+    execution: Execution, spec: FlowSpec, step: Resume, storage: Any
+) -> list[Action] | None:
+    """The commands a user's resume gives: its `onResume` values typed and validated as the
+    API does, or None when they are refused (and `step` expected so)."""
+    if step.paused is not None:
+        step.paused(execution)
+    paused = first_paused(execution)
+    definitions = on_resume_definitions(spec.find(paused.task_id) if paused else None)
+    files = ExecutionInputFiles(storage, execution.namespace, execution.flow_id, execution.id)
+    resolution = resolve_inputs(definitions, step.inputs(execution), files=files, path="onResume")
+    messages = [violation.message for violation in resolution.violations]
+    if step.refused is not None:
+        assert messages == [step.refused]
+        return None
+    assert messages == []
+    return resume(execution, spec, resolution.nested() if definitions else None)
+
+
+def _paused_at(count: int) -> Callable[[Execution], None]:
+    def check(execution: Execution) -> None:
+        assert execution.current is State.PAUSED
+        assert len(execution.task_runs) == count
+        assert execution.task_runs[0].current is State.PAUSED
+
+    return check
+
+
+def _history(task_run: TaskRun, state: State) -> int:
+    return task_run.state.count(state)
+
+
+def _pause_delay(result: RunResult, storage: Any) -> None:
+    ends(State.SUCCESS, 3)(result)
+    pause = result.task_run("pause")
+    assert (_history(pause, State.PAUSED), _history(pause, State.RUNNING)) == (1, 2)
+
+
+def _pause_timeout(result: RunResult, storage: Any) -> None:
+    ends(State.FAILED, 1)(result)
+    pause = result.task_run("pause")
+    counts = [_history(pause, state) for state in (State.RUNNING, State.PAUSED, State.FAILED)]
+    assert counts == [1, 1, 1]
+
+
+def _on_resume(result: RunResult, storage: Any) -> None:
+    ends(State.SUCCESS, 2)(result)
+    values = result.task_run("last").outputs["values"]
+    assert values["asked"] == "restarted"
+    assert values["data"].startswith("kestra://")
+    assert storage.get(values["data"]) == result.execution.id.encode()
+
+
+def _last_values(**expected: str) -> Callable[[RunResult, Any], None]:
+    def check(result: RunResult, storage: Any) -> None:
+        ends(State.SUCCESS)(result)
+        values = result.execution.task_runs[-1].outputs["values"]
+        assert {key: values[key] for key in expected} == expected
+
+    return check
+
+
+def _wait_for(result: RunResult, storage: Any) -> None:
+    ends(State.SUCCESS)(result)
+    assert "iterationCount" in result.execution.task_runs[0].outputs
+
+
+def _final(state: State, count: int | None = None) -> Callable[[RunResult, Any], None]:
+    return lambda result, storage: ends(state, count)(result)
+
+
+MISSING_ASKED = "Invalid input for `asked`, missing required input, but received `null`"
+WAIT_CASES = [
+    WaitCase("pause.yaml", _final(State.SUCCESS, 3), (Resume(paused=_paused_at(1)),)),
+    WaitCase("pause-delay.yaml", _pause_delay),
+    WaitCase("pause-timeout.yaml", _pause_timeout),
+    WaitCase("pause_no_tasks.yaml", _final(State.SUCCESS, 2), (Resume(paused=_paused_at(1)),)),
+    WaitCase(
+        "pause_on_resume.yaml",
+        _on_resume,
+        (
+            Resume(
+                lambda execution: {
+                    "asked": "restarted",
+                    "data": FileUpload("data.txt", execution.id.encode()),
+                },
+                paused=_paused_at(1),
+            ),
+        ),
+        label="resumed",
+    ),
+    WaitCase(
+        "pause_on_resume.yaml",
+        _final(State.PAUSED, 1),
+        (Resume(refused=MISSING_ASKED),),
+        label="missing input",
+    ),
+    WaitCase(
+        "pause_on_resume_optional.yaml",
+        _last_values(asked="MISSING"),
+        (Resume(),),
+        pebble=True,  # `??`
+    ),
+    WaitCase("waitfor.yaml", _wait_for, pebble=True),  # `+` in the child's values
+    WaitCase("waitfor-max-iterations.yaml", _final(State.FAILED), pebble=True),
+    WaitCase("waitfor-no-success.yaml", _final(State.SUCCESS), pebble=True),
+    WaitCase("waitfor-multiple-tasks.yaml", _last_values(count="4"), pebble=True),
+]
+
 TRIGGERS = "triggers are evaluated outside the engine core"
 SKIPPED = {
-    "pause.yaml": FLOW_CONTROL,
-    "pause-delay.yaml": FLOW_CONTROL,
-    "pause-timeout.yaml": FLOW_CONTROL,
-    "pause_no_tasks.yaml": FLOW_CONTROL,
-    "pause_on_resume.yaml": FLOW_CONTROL,
-    "pause_on_resume_optional.yaml": FLOW_CONTROL,
-    "waitfor.yaml": FLOW_CONTROL,
-    "waitfor-max-iterations.yaml": FLOW_CONTROL,
-    "waitfor-no-success.yaml": FLOW_CONTROL,
-    "waitfor-multiple-tasks.yaml": FLOW_CONTROL,
-    "subflow-parent.yaml": SUBFLOWS,
-    "subflow-child.yaml": SUBFLOWS,
-    "subflow-grand-child.yaml": SUBFLOWS,
-    "task-flow.yaml": SUBFLOWS,
-    "task-allow-failure-executable-flow.yml": SUBFLOWS,
-    "for-each-item-subflow-failed.yaml": SUBFLOWS,
     "flow-trigger-preconditions-flow-a.yaml": TRIGGERS,
     "flow-trigger-preconditions-flow-b.yaml": TRIGGERS,
     "flow-trigger-preconditions-flow-listen.yaml": TRIGGERS,
@@ -426,8 +633,24 @@ def test_it_runs_the_conformance_flow_like_kestra(
             pytest.skip("needs flows.expressions (Pebble) for this flow's templates")
         render = expressions_renderer
     spec = load_flow((FLOWS / case.file).read_text())
-    result = run(spec, dict(case.inputs), renderer=render, labels=case.labels)
+    result = run(
+        spec,
+        dict(case.inputs),
+        renderer=render,
+        labels=case.labels,
+        flows=corpus().lookup,
+        storage=MemoryStorage(),
+    )
     case.check(result)
+
+
+@cache
+def corpus() -> FlowDirectory:
+    """The corpus as the flows its Subflows start (as `flow test --flows-dir` reads it)."""
+    flows = FlowDirectory.read(FLOWS)
+    assert not flows.errors, flows.errors
+    assert not flows.warnings, flows.warnings
+    return flows
 
 
 @pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
@@ -440,5 +663,32 @@ def test_it_lists_the_conformance_flows_it_does_not_run_yet(file: str) -> None:
 @pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
 def test_it_accounts_for_every_conformance_flow() -> None:
     files = {path.name for path in FLOWS.iterdir() if path.suffix in (".yaml", ".yml")}
-    covered = {case.file for case in CASES} | set(SKIPPED)
+    covered = {case.file for case in [*CASES, *WAIT_CASES]} | set(SKIPPED)
     assert files == covered
+
+
+WAIT_RUNS = [(case, "fake") for case in WAIT_CASES if not case.pebble] + [
+    (case, "pebble") for case in WAIT_CASES
+]
+
+
+@pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
+@pytest.mark.parametrize(
+    ("case", "renderer"), WAIT_RUNS, ids=[f"{renderer}-{case.id}" for case, renderer in WAIT_RUNS]
+)
+def test_it_runs_the_waiting_conformance_flow_like_kestra(case: WaitCase, renderer: str) -> None:
+    render = fake_renderer
+    if renderer == "pebble":
+        if not _real_expressions():
+            pytest.skip("needs flows.expressions (Pebble) for this flow's templates")
+        render = expressions_renderer
+    spec = load_flow((FLOWS / case.file).read_text())
+    storage = MemoryStorage()
+    steps = list(case.resumes)
+
+    def on_pause(execution: Execution) -> list[Action] | None:
+        return resolve_resume(execution, spec, steps.pop(0), storage) if steps else None
+
+    result = run(spec, {}, renderer=render, storage=storage, on_pause=on_pause)
+    assert steps == []  # every resume was needed
+    case.check(result, storage)
