@@ -45,6 +45,7 @@ from executions.engine.rendering import RenderError, truthy
 from executions.engine.states import State
 from flows.spec.formats import duration_value, is_expression
 
+PAUSE = "io.kestra.plugin.core.flow.Pause"
 RESUME_AT = "resumeAt"
 ON_EXPIRY = "onExpiry"
 
@@ -53,6 +54,12 @@ def resume_date(task_run: TaskRun) -> datetime | None:
     """When a PAUSED task run goes on by itself; None when only a user resumes it."""
     raw = task_run.engine_state.get(RESUME_AT)
     return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def on_resume_definitions(task: TaskSpec | None) -> list[Mapping[str, Any]]:
+    """The `onResume` input definitions of a Pause (none for any other task)."""
+    raw = task.data.get("onResume") if task is not None and task.type == PAUSE else None
+    return [item for item in raw if isinstance(item, Mapping)] if isinstance(raw, list) else []
 
 
 def _waiting(engine_state: Mapping[str, Any], until: datetime, on_expiry: State) -> dict:
