@@ -17,7 +17,8 @@ from config.api_schema import error_responses
 from flows import selectors, services
 from flows.archive import import_files
 from flows.parsers import YAML_PARSERS, yaml_body
-from flows.spec import validate_flow_source
+from flows.spec import parse_flow, validate_flow_source
+from flows.spec.graph import flow_graph
 from flows.spec.yaml_loader import split_documents
 from flows.tasktypes import registry
 from tenants.api_base import TenantApi
@@ -181,6 +182,30 @@ class FlowRevisionListApi(TenantApi):
                 for revision in revisions
             ]
         )
+
+
+class FlowGraphApi(TenantApi):
+    """Kestra's `GET /flows/{namespace}/{id}/graph`: the flow's tasks as nodes, edges and
+    clusters (flowables), of the current revision or of `?revision=`."""
+
+    @extend_schema(
+        operation_id="flow_graph",
+        parameters=[OpenApiParameter("revision", int, description="a revision of the flow")],
+        responses={200: OpenApiTypes.OBJECT, **error_responses(422)},
+        tags=["Flows"],
+    )
+    def get(self, request: Request, tenant: str, namespace: str, flow_id: str) -> Response:
+        flow = selectors.flow_get(tenant=self.tenant, namespace=namespace, flow_id=flow_id)
+        raw = request.query_params.get("revision")
+        if raw is None:
+            return Response(flow_graph(flow.spec))
+        if not raw.isdigit() or int(raw) < 1:
+            raise Unprocessable(
+                "Invalid revision",
+                violations=[Violation("revision", f"must be a positive integer, got '{raw}'")],
+            )
+        revision = selectors.flow_revision_get(tenant=self.tenant, flow=flow, revision=int(raw))
+        return Response(flow_graph(parse_flow(revision.source).data))
 
 
 class FlowSearchApi(TenantApi):

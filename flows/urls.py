@@ -3,7 +3,7 @@
 from django.urls import path
 
 from executions import views as execution_views
-from flows import views
+from flows import views, views_topology
 
 app_name = "flows"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("export", views.flow_export, name="export"),
     path("<str:namespace>/<str:flow_id>", views.flow_detail, name="detail"),
     path("<str:namespace>/<str:flow_id>/revisions", views.flow_revisions, name="revisions"),
+    path(
+        "<str:namespace>/<str:flow_id>/topology",
+        views_topology.flow_topology,
+        name="topology",
+    ),
     path("<str:namespace>/<str:flow_id>/delete", views.flow_delete, name="delete"),
     path("<str:namespace>/<str:flow_id>/execute", execution_views.flow_execute, name="execute"),
     path(

@@ -12,6 +12,11 @@ urlpatterns = [
     path("flows/export/by-query", api.FlowExportApi.as_view(), name="api-flow-export"),
     path("flows/<str:namespace>/<str:flow_id>", api.FlowDetailApi.as_view(), name="api-flow"),
     path(
+        "flows/<str:namespace>/<str:flow_id>/graph",
+        api.FlowGraphApi.as_view(),
+        name="api-flow-graph",
+    ),
+    path(
         "flows/<str:namespace>/<str:flow_id>/revisions",
         api.FlowRevisionListApi.as_view(),
         name="api-flow-revisions",

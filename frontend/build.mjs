@@ -2,6 +2,8 @@
 //   frontend/src/aviary.js  -> frontend/dist/aviary.js  (IIFE, minified, es2020)
 //   frontend/src/charts.js  -> frontend/dist/charts.js  (IIFE, Chart.js: only the pages
 //                              with a chart load it)
+//   frontend/src/topology.js -> frontend/dist/topology.js (IIFE, Cytoscape.js and ELK: only
+//                              a flow's Topology tab loads it)
 //   frontend/src/aviary.css -> frontend/dist/aviary.css (minified)
 // Usage: npm ci && npm run build   (frontend/dist is served by Django's
 // STATICFILES_DIRS and is git-ignored).
@@ -41,6 +43,7 @@ const script = (name) =>
 await Promise.all([
   script("aviary.js"),
   script("charts.js"),
+  script("topology.js"),
   build({
     ...common,
     entryPoints: [join(here, "src", "aviary.css")],
@@ -48,7 +51,7 @@ await Promise.all([
   }),
 ]);
 
-for (const name of ["aviary.js", "charts.js", "aviary.css"]) {
+for (const name of ["aviary.js", "charts.js", "topology.js", "aviary.css"]) {
   const file = join(outdir, name);
   const { size } = await stat(file);
   console.log(`${relative(root, file)}  ${(size / 1024).toFixed(1)} KiB`);
