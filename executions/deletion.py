@@ -15,6 +15,7 @@ from functools import partial
 
 from django.db import transaction
 
+from executions.engine.labels import refuse_read_only
 from executions.engine.states import State
 from executions.files import execution_storage_prefixes
 from executions.models import Execution, LogEntry, TaskRun
@@ -35,7 +36,8 @@ def execution_delete(
 ) -> None:
     """Delete an ended execution with its task runs, its logs and (`delete_storage`) its files.
 
-    A missing execution, or another tenant's, is a NotFound; one that has not ended a Conflict.
+    A missing execution, or another tenant's, is a NotFound; one that has not ended, or a
+    read-only one (`system.readOnly: "true"`), a Conflict.
     Aviary records no metrics, so `delete_metrics` has nothing to remove. Its log lines take
     their namespace and flow from the execution, so they cannot outlive it: `delete_logs=False`
     is refused (422) rather than ignored.
@@ -52,11 +54,12 @@ def execution_delete(
             Execution.objects.for_tenant(tenant)
             .select_for_update()
             .filter(pk=execution_id)
-            .only("id", "namespace", "flow_id", "state")
+            .only("id", "namespace", "flow_id", "state", "labels")
             .first()
         )
         if execution is None:
             raise NotFound(f"Execution {execution_id} not found")
+        refuse_read_only(f"Execution {execution_id}", execution.labels)
         state = State(execution.state)
         if not state.terminated:
             raise Conflict(

@@ -145,5 +145,9 @@ class BulkAction(TenantOwned):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    @property
+    def failed(self) -> int:
+        return self.done - self.succeeded
+
     def __str__(self) -> str:
         return f"{self.action} of {self.total} execution(s) ({self.status})"

@@ -87,3 +87,14 @@ def run_task_run(
         task_run_execute(
             tenant=tenant, execution_id=execution_id, task_run_id=task_run_id, takeover=takeover
         )
+
+
+@shared_task(name="aviary.run_bulk_action", queue="worker", acks_late=True)
+def run_bulk_action(tenant_id: int, bulk_action_id: int) -> None:
+    """A bulk restart, delete or set-labels over executions (executions/bulk.py); delivered
+    again, it resumes after the last execution it handled."""
+    from executions.bulk import bulk_action_run
+
+    tenant = with_reconnect(_tenant, tenant_id)
+    if tenant is not None:
+        bulk_action_run(tenant=tenant, bulk_action_id=bulk_action_id)

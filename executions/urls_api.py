@@ -2,9 +2,72 @@
 
 from django.urls import path
 
-from executions import api, api_files, api_follow, api_search, api_stats
+from executions import api, api_actions, api_files, api_follow, api_search, api_stats
+
+# Actions on executions come first: `executions/{id}/restart` would otherwise be taken for the
+# create route (namespace "{id}", flow "restart"), and `executions/by-ids` for an execution
+# id. As in Kestra, a flow named restart, replay, state or labels cannot be executed through
+# `POST /executions/{namespace}/{flowId}`.
+ACTION_ROUTES = [
+    path(
+        "executions/restart/by-query",
+        api_actions.RestartByQueryApi.as_view(),
+        name="api-execution-restart-by-query",
+    ),
+    path(
+        "executions/restart/by-ids",
+        api_actions.RestartByIdsApi.as_view(),
+        name="api-execution-restart-by-ids",
+    ),
+    path(
+        "executions/labels/by-query",
+        api_actions.LabelsByQueryApi.as_view(),
+        name="api-execution-labels-by-query",
+    ),
+    path(
+        "executions/labels/by-ids",
+        api_actions.LabelsByIdsApi.as_view(),
+        name="api-execution-labels-by-ids",
+    ),
+    path(
+        "executions/by-query",
+        api_actions.DeleteByQueryApi.as_view(),
+        name="api-execution-delete-by-query",
+    ),
+    path(
+        "executions/by-ids",
+        api_actions.DeleteByIdsApi.as_view(),
+        name="api-execution-delete-by-ids",
+    ),
+    path(
+        "executions/bulk/<str:bulk_id>",
+        api_actions.BulkActionApi.as_view(),
+        name="api-execution-bulk",
+    ),
+    path(
+        "executions/<str:execution_id>/restart",
+        api_actions.ExecutionRestartApi.as_view(),
+        name="api-execution-restart",
+    ),
+    path(
+        "executions/<str:execution_id>/replay",
+        api_actions.ExecutionReplayApi.as_view(),
+        name="api-execution-replay",
+    ),
+    path(
+        "executions/<str:execution_id>/state",
+        api_actions.ExecutionStateApi.as_view(),
+        name="api-execution-state",
+    ),
+    path(
+        "executions/<str:execution_id>/labels",
+        api_actions.ExecutionLabelsApi.as_view(),
+        name="api-execution-labels",
+    ),
+]
 
 urlpatterns = [
+    *ACTION_ROUTES,
     # before the create route, which would take it for namespace "{id}", flow "file" (a POST
     # there still executes a flow named `file`: ExecutionFileApi.post hands it over)
     path(
