@@ -1,13 +1,12 @@
 """Shared by the tests of restart, replay, change of state, labels and bulk actions: flows,
-and a `drive` fixture that plays the executor and the workers by hand (the Celery sends are
-recorded by the `sent` fixture of tests/executions/conftest.py, and run in order here)."""
+and the `Driver` behind the `drive` fixture (tests/executions/conftest.py), which plays the
+executor and the workers by hand: the Celery sends recorded by the `sent` fixture run in
+order here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from executions import services
 from executions.models import Execution, LogEntry, TaskRun
@@ -66,11 +65,6 @@ class Driver:
                         tenant=tenant, execution_id=args[1], task_run_id=args[2], **kwargs
                     )
         raise AssertionError("the execution did not settle")
-
-
-@pytest.fixture
-def drive(sent, django_capture_on_commit_callbacks) -> Driver:
-    return Driver(sent, django_capture_on_commit_callbacks)
 
 
 def run(drive: Driver, tenant: Any, flow_id: str, labels: tuple = ()) -> Execution:

@@ -94,3 +94,13 @@ def sent(monkeypatch):
     monkeypatch.setattr(tasks.advance_execution, "delay", lambda *a: record("advance")(a))
     monkeypatch.setattr(tasks.run_task_run, "delay", lambda *a: record("run")(a))
     return messages
+
+
+@pytest.fixture
+def drive(sent, django_capture_on_commit_callbacks):
+    """`drive(tenant, step)`: run `step` with its commit callbacks, then play the executor
+    and the workers for every message sent until none is left (tests/executions/
+    actions_support.py)."""
+    from tests.executions.actions_support import Driver
+
+    return Driver(sent, django_capture_on_commit_callbacks)

@@ -12,7 +12,6 @@ from flows.services import flow_create, flow_update
 from tests.executions.actions_support import (
     FLAKY,
     HELLO,
-    drive,  # noqa: F401 - a fixture
     history,
     messages,
     run,
@@ -348,10 +347,7 @@ def test_a_read_only_execution_cannot_be_changed(acme, flaky, alice_api, drive, 
     if isinstance(body, dict):
         body = {**body, "taskRunId": task_runs(acme, failed.id)[1].id}
     url = f"/api/v1/acme/executions/{failed.id}" + (f"/{path}" if path else "")
-    if path:
-        response = alice_api.post(url, body, format="json")
-    else:
-        response = alice_api.delete(url)
+    response = alice_api.post(url, body, format="json") if path else alice_api.delete(url)
     assert response.status_code == 409, response.json()
     assert response.json()["message"] == (
         f'Execution {failed.id} is read-only (label system.readOnly: "true"): it cannot be '
