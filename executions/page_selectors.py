@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from executions import stats
-from executions.engine.states import State
+from executions.engine.states import State, final_state
 from executions.files import FileLink, file_links
 from executions.models import Execution, LogEntry, TaskRun
 from executions.selectors import execution_get
@@ -166,6 +166,28 @@ class TaskRunNode:
     bar_width: str
     children: list[TaskRunNode] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)  # output files: download, preview
+    # a loop's children grouped by iteration (ForEach value, WaitFor loop count); empty
+    # when the children all belong to this task run's own iteration (Parallel, If...)
+    iterations: list[IterationGroup] = field(default_factory=list)
+
+
+@dataclass
+class IterationGroup:
+    """One iteration of a loop on the execution page: its value (or loop count), the state
+    of its task runs taken together, and the task runs themselves."""
+
+    label: str
+    value: str | None
+    iteration: int | None
+    state: str
+    children: list[TaskRunNode]
+    task_runs: int
+    attempts: int
+
+    @property
+    def open(self) -> bool:
+        """Shown expanded unless every task run of it succeeded."""
+        return self.state not in (State.SUCCESS, State.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -272,7 +294,53 @@ def _tree(
             walk(node.children)
 
     walk(roots)
+    for node in flat:
+        node.iterations = iteration_groups(node)
     return roots, flat
+
+
+def iteration_groups(node: TaskRunNode) -> list[IterationGroup]:
+    """The children of a loop's task run, grouped by iteration in creation order: a child
+    whose value (or WaitFor loop count) is its own, not its parent's, belongs to one.
+    Empty when no child does (the children of a Parallel, an If, a Sequential...)."""
+    own = (node.run.value, node.run.iteration)
+    groups: dict[tuple[str | None, int | None], list[TaskRunNode]] = {}
+    for child in node.children:  # a child without a value or count is in its parent's
+        value = child.run.value if child.run.value is not None else own[0]
+        iteration = child.run.iteration if child.run.iteration is not None else own[1]
+        groups.setdefault((value, iteration), []).append(child)
+    if set(groups) <= {own}:
+        return []
+    result = []
+    for (value, iteration), children in groups.items():
+        if value is not None and value != own[0]:
+            label = value
+        elif iteration is not None and iteration != own[1]:
+            label = f"Iteration {iteration}"
+        else:  # the loop's own, e.g. its errors branch
+            label = "Outside the iterations"
+        result.append(
+            IterationGroup(
+                label=label,
+                value=value,
+                iteration=iteration,
+                state=_together([State(child.run.state) for child in children]),
+                children=children,
+                task_runs=len(children),
+                attempts=sum(child.attempts for child in children),
+            )
+        )
+    return result
+
+
+def _together(states: list[State]) -> str:
+    """The state of task runs taken together: the first still moving (running, paused,
+    created...), else the final state Kestra derives from them (KILLED, FAILED, WARNING,
+    else SUCCESS)."""
+    moving = [state for state in states if not state.terminated]
+    if moving:
+        return next((s for s in moving if s.running), moving[0]).value
+    return final_state(states).value
 
 
 def _run_span(run: TaskRun, now: datetime) -> tuple[datetime, datetime]:

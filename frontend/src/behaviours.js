@@ -9,6 +9,8 @@
 //                               form on change.
 //   data-swap-errors            on an htmx element: a 4xx answer is swapped in
 //                               like a 200 (its body says what went wrong).
+//   details[data-remember][id]  keeps what a person opened or closed when htmx
+//                               swaps the same details in again (live pages).
 
 function isSubmitButton(el) {
   if (!el.form) return false;
@@ -48,8 +50,30 @@ async function copyFrom(button) {
   }, 2000);
 }
 
+// details id -> open, as the person left it (only their clicks are remembered: the
+// server's default applies to what they never touched).
+const remembered = new Map();
+
+function restoreDetails() {
+  for (const [id, open] of remembered) {
+    const details = document.getElementById(id);
+    if (details instanceof HTMLDetailsElement && details.open !== open) details.open = open;
+  }
+}
+
 /** Registers the document listeners for all the behaviours above. */
 export function installBehaviours() {
+  document.addEventListener("click", (event) => {
+    const summary = event.target instanceof Element ? event.target.closest("summary") : null;
+    const details = summary && summary.parentElement;
+    if (details instanceof HTMLDetailsElement && details.id && details.hasAttribute("data-remember")) {
+      if (!event.defaultPrevented) remembered.set(details.id, !details.open);
+    }
+  });
+  for (const name of ["htmx:afterSettle", "htmx:oobAfterSwap", "htmx:load"]) {
+    document.addEventListener(name, restoreDetails);
+  }
+
   // data-confirm on a form or on its submit button: asked in the submit event.
   document.addEventListener(
     "submit",

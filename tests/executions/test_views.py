@@ -424,7 +424,8 @@ def test_the_execution_page_shows_header_inputs_gantt_tree_outputs_and_logs(fini
     assert 'padding-left: 16px" title="shout (x)"' in page
     # Tree: the iterations nest under their parent, with values, attempts and outputs.
     tree = page[page.index('id="task-runs"') : page.index('id="outputs"')]
-    assert tree.count('<ul class="task-tree">') == 2
+    assert tree.count('<ul class="task-tree">') == 3  # the root list, one per iteration
+    assert tree.count('class="task-iteration"') == 2
     assert "1 attempt ·" in tree
     assert "0 attempts ·" in tree
     assert '<span class="badge badge-muted" title="Loop value">y</span>' in tree
