@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 
 from executions import stats
 from executions.engine.states import State, final_state
+from executions.engine.subflows import SUBFLOWS, parent_from_trigger
 from executions.files import FileLink, file_links
 from executions.models import Execution, LogEntry, TaskRun
 from executions.selectors import execution_get
@@ -170,6 +171,11 @@ class TaskRunNode:
     # when the children all belong to this task run's own iteration (Parallel, If...)
     iterations: list[IterationGroup] = field(default_factory=list)
 
+    @property
+    def subflow_ids(self) -> list[str]:
+        """The executions this Subflow or ForEachItem task run started, in start order."""
+        return list((self.run.engine_state or {}).get(SUBFLOWS) or {})
+
 
 @dataclass
 class IterationGroup:
@@ -211,6 +217,26 @@ class ExecutionLive:
     output_files: list[FileLink]
     logs: list[LogEntry]
     logs_truncated: bool
+    subflow_of: SubflowParent | None = None
+
+
+@dataclass(frozen=True)
+class SubflowParent:
+    """The execution whose Subflow or ForEachItem task started this one."""
+
+    execution_id: str
+    task_id: str
+    flow: str
+
+
+def subflow_parent(execution: Execution) -> SubflowParent | None:
+    trigger = execution.trigger
+    parent_id = parent_from_trigger(trigger)
+    if parent_id is None:
+        return None
+    variables = trigger["variables"]
+    flow = f"{variables.get('namespace', '')}.{variables.get('flowId', '')}"
+    return SubflowParent(parent_id, str(trigger.get("id") or ""), flow)
 
 
 def execution_live(
@@ -231,6 +257,7 @@ def execution_live(
         output_files=file_links(execution, execution.outputs or {}),
         logs=logs,
         logs_truncated=truncated,
+        subflow_of=subflow_parent(execution),
     )
 
 
