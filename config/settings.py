@@ -196,8 +196,11 @@ AVIARY = {
     # Python `Script` tasks run on an interpreter each worker process starts ahead of time
     # (executions/engine/tasks/warm_python.py); off: each task starts its own.
     "WARM_PYTHON": env_bool("AVIARY_WARM_PYTHON", True),
+    # Subflows nested deeper than this along one chain of parents fail instead of starting
+    # (a flow that calls itself through another would otherwise never stop).
+    "SUBFLOW_MAX_DEPTH": env_int("AVIARY_SUBFLOW_MAX_DEPTH", 20),
 }
-for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS"):
+for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS", "SUBFLOW_MAX_DEPTH"):
     if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]
         raise ImproperlyConfigured(f"AVIARY_{_name} must be at least 1, got {AVIARY[_name]}")
 if AVIARY["EVENTS_REDIS_URL"] and not str(AVIARY["EVENTS_REDIS_URL"]).startswith(
