@@ -44,6 +44,7 @@ from executions.engine.services import EngineServices
 from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
 from executions.engine.worker import AttemptOutcome, run_attempt
+from executions.kill_watch import KillWatch
 from executions.models import Execution, LogEntry, TaskRun
 from executions.reconnect import with_reconnect
 from flows.selectors import flow_get, flow_revision_source
@@ -476,6 +477,7 @@ def _run(tenant: Tenant, claim: _Claim, owner: str) -> AttemptOutcome:
             services=services,
             storage=services.storage,
             kv=services.kv_store,
+            cancelled=KillWatch(tenant, row.id, claim.task_run_id),
         )
     finally:
         heartbeat.stopping.set()
@@ -498,6 +500,9 @@ def _report(
         accepted = commands.accept_result(current, outcome.action, outcome.attempt_number)
         if not accepted or current.current.terminated:
             after = apply_actions(current, accepted, timezone.now()) if accepted else current
+            if accepted:  # an ended execution (killed) still ends the task run it reports on
+                spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
+                after = _decide(spec, after, _services(tenant, row.namespace, row.id)).after
             snapshots.save(
                 tenant=tenant,
                 row=row,

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from executions import api, api_actions, api_files, api_follow, api_search, api_stats
+from executions import (
+    api,
+    api_actions,
+    api_files,
+    api_follow,
+    api_lifecycle,
+    api_search,
+    api_stats,
+)
 
 # Actions on executions come first: `executions/{id}/restart` would otherwise be taken for the
 # create route (namespace "{id}", flow "restart"), and `executions/by-ids` for an execution
@@ -66,8 +74,34 @@ ACTION_ROUTES = [
     ),
 ]
 
+# Kill, pause and resume: before the create route too (`executions/{id}/pause` would be a
+# flow named `pause` in namespace "{id}").
+LIFECYCLE_ROUTES = [
+    path(
+        "executions/<str:execution_id>/kill",
+        api_lifecycle.ExecutionKillApi.as_view(),
+        name="api-execution-kill",
+    ),
+    path(
+        "executions/<str:execution_id>/pause",
+        api_lifecycle.ExecutionPauseApi.as_view(),
+        name="api-execution-pause",
+    ),
+    path(
+        "executions/<str:execution_id>/resume",
+        api_lifecycle.ExecutionResumeApi.as_view(),
+        name="api-execution-resume",
+    ),
+    path(
+        "executions/<str:execution_id>/resume/validate",
+        api_lifecycle.ExecutionResumeValidateApi.as_view(),
+        name="api-execution-resume-validate",
+    ),
+]
+
 urlpatterns = [
     *ACTION_ROUTES,
+    *LIFECYCLE_ROUTES,
     # before the create route, which would take it for namespace "{id}", flow "file" (a POST
     # there still executes a flow named `file`: ExecutionFileApi.post hands it over)
     path(

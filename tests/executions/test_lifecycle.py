@@ -1,0 +1,330 @@
+"""Kill, pause and resume, through the API (Kestra's paths) and the services: the engine
+driven by hand (the `sent` fixture records the Celery messages), PostgreSQL rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from executions import kill_watch, lifecycle, services
+from executions.models import Execution, LogEntry, TaskRun
+from flows.services import flow_create
+from tenants.errors import Conflict, NotFound, Unprocessable
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+APPROVAL = """id: approval
+namespace: company.team
+tasks:
+  - id: ask
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: answer
+        type: STRING
+      - id: amount
+        type: INT
+        max: 10
+      - id: proof
+        type: FILE
+        required: false
+      - id: note
+        type: STRING
+        defaults: none
+  - id: last
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      answer: "{{ outputs.ask.onResume.answer }}"
+      amount: "{{ outputs.ask.onResume.amount }}"
+      proof: "{{ outputs.ask.onResume.proof }}"
+      note: "{{ outputs.ask.onResume.note }}"
+"""
+
+TWO_STEPS = """id: steps
+namespace: company.team
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: one
+  - id: second
+    type: io.kestra.plugin.core.log.Log
+    message: two
+"""
+
+
+def _start(tenant, user, source: str) -> Execution:
+    flow = flow_create(tenant=tenant, user=user, source=source)
+    return services.execution_create(
+        tenant=tenant, namespace=flow.namespace.name, flow_id=flow.flow_id, provided={}
+    )
+
+
+def _drive(tenant, sent, limit: int = 50) -> None:
+    """Play executor and worker for every recorded message, until none is left."""
+    for _ in range(limit):
+        if not sent:
+            return
+        kind, args, _ = sent.pop(0)
+        if kind == "advance":
+            services.execution_advance(tenant=tenant, execution_id=args[1])
+        else:
+            services.task_run_execute(tenant=tenant, execution_id=args[1], task_run_id=args[2])
+
+
+def _row(tenant, execution_id: str) -> Execution:
+    return Execution.objects.for_tenant(tenant).get(pk=execution_id)
+
+
+def _runs(tenant, execution_id: str) -> dict[str, str]:
+    rows = TaskRun.objects.for_tenant(tenant).filter(execution_id=execution_id)
+    return {run.task_id: run.state for run in rows.order_by("position")}
+
+
+def _paused(acme, alice, sent) -> Execution:
+    execution = _start(acme, alice, APPROVAL)
+    _drive(acme, sent)
+    assert _row(acme, execution.id).state == "PAUSED"
+    return execution
+
+
+# --- resume ------------------------------------------------------------------------------
+
+
+def test_it_shows_a_paused_execution_and_its_pause_in_kestras_shape(acme, alice, alice_api, sent):
+    execution = _paused(acme, alice, sent)
+    body = alice_api.get(f"/api/v1/acme/executions/{execution.id}").json()
+    assert body["state"]["current"] == "PAUSED"
+    assert [(r["taskId"], r["state"]["current"]) for r in body["taskRunList"]] == [
+        ("ask", "PAUSED")
+    ]
+
+
+def test_it_refuses_invalid_on_resume_inputs_naming_each_and_changes_nothing(
+    acme, alice, alice_api, sent
+):
+    execution = _paused(acme, alice, sent)
+    response = alice_api.post(
+        f"/api/v1/acme/executions/{execution.id}/resume", {"amount": "12"}, format="json"
+    )
+    assert response.status_code == 422
+    problems = {error["path"]: error["message"] for error in response.json()["errors"]}
+    assert problems == {
+        "onResume.answer": "Invalid input for `answer`, missing required input, "
+        "but received `null`",
+        "onResume.amount": "Invalid input for `amount`, it must be less than `10`, "
+        "but received `12`",
+    }
+    assert _row(acme, execution.id).state == "PAUSED"
+    assert _runs(acme, execution.id) == {"ask": "PAUSED"}
+    assert sent == []
+
+
+def test_it_resumes_with_on_resume_values_readable_as_pause_outputs(
+    acme, alice, alice_api, sent, settings, tmp_path
+):
+    settings.AVIARY = {**settings.AVIARY, "STORAGE_ROOT": str(tmp_path)}
+    execution = _paused(acme, alice, sent)
+    proof = tmp_path / "proof.txt"
+    proof.write_bytes(b"signed")
+    with proof.open("rb") as handle:
+        response = alice_api.post(
+            f"/api/v1/acme/executions/{execution.id}/resume",
+            {"answer": "yes", "amount": "7", "proof": handle},
+            format="multipart",
+        )
+    assert response.status_code == 204
+    assert response.content == b""
+    _drive(acme, sent)
+    row = _row(acme, execution.id)
+    assert row.state == "SUCCESS"
+    values = TaskRun.objects.for_tenant(acme).get(execution=row, task_id="last").outputs["values"]
+    assert values["answer"] == "yes"
+    assert values["amount"] == "7"
+    assert values["note"] == "none"
+    assert values["proof"].startswith(
+        f"kestra:///company/team/approval/executions/{execution.id}/inputs/proof/"
+    )
+    states = [state for state, _ in row.histories]
+    assert states == ["CREATED", "RUNNING", "PAUSED", "RESTARTED", "RUNNING", "SUCCESS"]
+    messages = list(
+        LogEntry.objects.for_tenant(acme).filter(execution=row).values_list("message", flat=True)
+    )
+    assert "Resumed by a user" in messages
+
+
+def test_it_answers_409_to_resume_an_execution_that_is_not_paused(acme, alice, alice_api, sent):
+    execution = _start(acme, alice, TWO_STEPS)
+    response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume", {}, format="json")
+    assert response.status_code == 409
+    assert "is not paused, it is RUNNING" in response.json()["message"]
+    _drive(acme, sent)
+    response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume", {}, format="json")
+    assert response.status_code == 409
+    assert "it is SUCCESS" in response.json()["message"]
+
+
+def test_it_validates_on_resume_inputs_without_resuming(acme, alice, alice_api, sent):
+    execution = _paused(acme, alice, sent)
+    response = alice_api.post(
+        f"/api/v1/acme/executions/{execution.id}/resume/validate",
+        {"answer": "ok", "amount": "x"},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["namespace"]) == ("approval", "company.team")
+    by_id = {item["input"]["id"]: item for item in body["inputs"]}
+    assert by_id["answer"]["value"] == "ok"
+    assert by_id["answer"]["errors"] == []
+    assert by_id["amount"]["errors"] == [
+        {
+            "message": "Invalid input for `amount`, expected `INT` (a whole number such as 42), "
+            "but received `x`"
+        }
+    ]
+    assert by_id["note"]["value"] == "none"
+    assert _row(acme, execution.id).state == "PAUSED"
+
+
+# --- manual pause ------------------------------------------------------------------------
+
+
+def test_it_pauses_a_running_execution_between_tasks_and_resumes_where_it_stopped(
+    acme, alice, alice_api, sent
+):
+    execution = _start(acme, alice, TWO_STEPS)
+    response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/pause")
+    assert response.status_code == 200
+    assert _row(acme, execution.id).state == "PAUSED"
+    _drive(acme, sent)  # the task already sent runs, and is recorded
+    assert _runs(acme, execution.id) == {"first": "SUCCESS"}
+    assert _row(acme, execution.id).state == "PAUSED"
+    response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume")
+    assert response.status_code == 204
+    _drive(acme, sent)
+    assert _runs(acme, execution.id) == {"first": "SUCCESS", "second": "SUCCESS"}
+    row = _row(acme, execution.id)
+    assert [state for state, _ in row.histories] == [
+        "CREATED",
+        "RUNNING",
+        "PAUSED",
+        "RUNNING",
+        "SUCCESS",
+    ]
+
+
+def test_it_answers_422_to_pause_an_execution_that_is_not_running(acme, alice, alice_api, sent):
+    execution = _start(acme, alice, TWO_STEPS)
+    _drive(acme, sent)
+    response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/pause")
+    assert response.status_code == 422
+    assert response.json()["message"] == "The execution is not running"
+    assert _row(acme, execution.id).state == "SUCCESS"
+
+
+# --- kill --------------------------------------------------------------------------------
+
+
+def test_it_kills_a_running_execution_at_once_and_records_its_running_task_late(
+    acme, alice, alice_api, sent
+):
+    execution = _start(acme, alice, TWO_STEPS)
+    assert [kind for kind, _, _ in sent] == ["run"]
+    response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
+    assert response.status_code == 202
+    row = _row(acme, execution.id)
+    assert row.state == "KILLED"
+    assert [state for state, _ in row.histories][-2:] == ["KILLING", "KILLED"]
+    assert _runs(acme, execution.id) == {"first": "KILLED"}  # still CREATED: never starts
+    _drive(acme, sent)
+    assert _runs(acme, execution.id) == {"first": "KILLED"}
+    assert _row(acme, execution.id).state == "KILLED"
+
+
+def test_it_kills_a_paused_execution_and_its_pause(acme, alice, alice_api, sent):
+    execution = _paused(acme, alice, sent)
+    response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
+    assert response.status_code == 202
+    assert _row(acme, execution.id).state == "KILLED"
+    assert _runs(acme, execution.id) == {"ask": "KILLED"}
+
+
+def test_it_answers_409_to_kill_a_finished_execution(acme, alice, alice_api, sent):
+    execution = _start(acme, alice, TWO_STEPS)
+    _drive(acme, sent)
+    response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        f"Execution {execution.id} has already ended (SUCCESS): it cannot be killed"
+    )
+    assert _row(acme, execution.id).state == "SUCCESS"
+
+
+def test_it_refuses_a_malformed_cascade_flag(acme, alice, alice_api, sent):
+    execution = _start(acme, alice, TWO_STEPS)
+    response = alice_api.delete(
+        f"/api/v1/acme/executions/{execution.id}/kill?isOnKillCascade=maybe"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "isOnKillCascade"
+    assert _row(acme, execution.id).state == "RUNNING"
+
+
+# --- tenancy -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("delete", "kill"), ("post", "pause"), ("post", "resume"), ("post", "resume/validate")],
+)
+def test_it_hides_another_tenants_execution(
+    acme, alice, mallory_api, sent, django_capture_on_commit_callbacks, method, suffix
+):
+    execution = _paused(acme, alice, sent)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = getattr(mallory_api, method)(
+            f"/api/v1/globex/executions/{execution.id}/{suffix}", {}, format="json"
+        )
+    assert response.status_code == 404
+    assert "approval" not in response.content.decode()
+    assert _row(acme, execution.id).state == "PAUSED"
+    assert callbacks == []
+
+
+def test_the_services_name_a_missing_execution(acme):
+    for call in (lifecycle.execution_kill, lifecycle.execution_pause, lifecycle.execution_resume):
+        with pytest.raises(NotFound, match="Execution nope not found"):
+            call(tenant=acme, execution_id="nope")
+
+
+def test_the_services_raise_the_apis_errors(acme, alice, sent):
+    execution = _start(acme, alice, TWO_STEPS)
+    with pytest.raises(Conflict):
+        lifecycle.execution_resume(tenant=acme, execution_id=execution.id)
+    _drive(acme, sent)
+    with pytest.raises(Unprocessable):
+        lifecycle.execution_pause(tenant=acme, execution_id=execution.id)
+    with pytest.raises(Conflict):
+        lifecycle.execution_kill(tenant=acme, execution_id=execution.id)
+
+
+# --- the worker's kill watch -------------------------------------------------------------
+
+
+def test_the_kill_watch_answers_from_the_database_at_most_every_half_second(
+    acme, alice, sent, monkeypatch
+):
+    execution = _start(acme, alice, TWO_STEPS)
+    (_, args, _), *_ = sent
+    task_run_id = args[2]
+    TaskRun.objects.for_tenant(acme).filter(pk=task_run_id).update(state="RUNNING")
+    clock = [100.0]
+    monkeypatch.setattr(kill_watch.time, "monotonic", lambda: clock[0])
+    watch = kill_watch.KillWatch(acme, execution.id, task_run_id)
+    assert watch() is False  # within the first half second: no query
+    clock[0] += 0.5
+    assert watch() is False  # running
+    lifecycle.execution_kill(tenant=acme, execution_id=execution.id)
+    clock[0] += 0.1
+    assert watch() is False  # asked 0.1 s ago: not again yet
+    clock[0] += 0.4
+    assert watch() is True
+    assert watch() is True  # stays stopped
