@@ -3,7 +3,7 @@ Executions tab are under the flow's URL, in flows/urls.py)."""
 
 from django.urls import path
 
-from executions import views, views_files, views_follow
+from executions import views, views_actions, views_files, views_follow
 
 app_name = "executions"
 
@@ -16,7 +16,13 @@ urlpatterns = [
         views.saved_search_delete,
         name="saved_search_delete",
     ),
+    path("bulk", views_actions.bulk_start_view, name="bulk"),
+    path("bulk/<str:bulk_id>", views_actions.bulk_progress_view, name="bulk_progress"),
     path("<str:execution_id>", views.execution_detail, name="detail"),
+    path("<str:execution_id>/restart", views_actions.execution_restart_view, name="restart"),
+    path("<str:execution_id>/replay", views_actions.execution_replay_view, name="replay"),
+    path("<str:execution_id>/state", views_actions.execution_state_view, name="state"),
+    path("<str:execution_id>/labels", views_actions.execution_labels_view, name="labels"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
     path("<str:execution_id>/events", views_follow.execution_events, name="events"),
     path("<str:execution_id>/delete", views.execution_delete, name="delete"),

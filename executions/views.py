@@ -17,6 +17,7 @@ from accounts import services as account_services
 from accounts.models import SavedSearch
 from accounts.selectors import saved_search_list
 from executions import deletion, page_selectors, services
+from executions.action_selectors import execution_actions
 from executions.forms import (
     RANGE_CHOICES,
     ExecutionFilterForm,
@@ -221,7 +222,16 @@ def _live_context(request: HttpRequest, execution_id: str) -> dict[str, object]:
     live_url = reverse(
         "executions:live", kwargs={"tenant": tenant.slug, "execution_id": live.execution.id}
     )
-    return {"live": live, "level": level, "q": search, "live_url": f"{live_url}?{params}"}
+    actions = execution_actions(
+        tenant=tenant, execution=live.execution, task_runs=(node.run for node in live.gantt)
+    )
+    return {
+        "live": live,
+        "level": level,
+        "q": search,
+        "live_url": f"{live_url}?{params}",
+        "actions": actions,
+    }
 
 
 def _without_page(params: QueryDict) -> str:

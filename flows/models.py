@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from flows.spec import flow_labels
 from tenants.models import Namespace, TenantOwned
+
+READ_ONLY_LABEL = "system.readOnly"
 
 
 class Flow(TenantOwned):
@@ -34,6 +37,15 @@ class Flow(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.namespace.name}.{self.flow_id}"
+
+    @property
+    def read_only(self) -> bool:
+        """Labelled `system.readOnly: "true"` (any case, or the YAML boolean): managed
+        outside Aviary (CI/CD, Terraform), so the editor and the API refuse to change it."""
+        return any(
+            label["key"] == READ_ONLY_LABEL and label["value"].strip().lower() == "true"
+            for label in flow_labels(self.spec)
+        )
 
 
 class FlowRevision(TenantOwned):

@@ -36,6 +36,7 @@ def flow_update(
     """Store a new revision. Identical YAML returns the current revision unchanged: clients
     retry after time-outs, and a retry must not create revision n+1."""
     flow = _flow_for_update(tenant=tenant, namespace=namespace, flow_id=flow_id)
+    _refuse_read_only(flow, "edited")
     parsed = parse_flow(source)
     mismatches = []
     if parsed.flow_id != flow_id:
@@ -67,6 +68,7 @@ def flow_update(
 def flow_delete(*, tenant: Tenant, user: User | None, namespace: str, flow_id: str) -> Flow:
     """Soft delete: the flow disappears from reads and a `deleted` revision is recorded."""
     flow = _flow_for_update(tenant=tenant, namespace=namespace, flow_id=flow_id)
+    _refuse_read_only(flow, "deleted")
     flow.deleted = True
     flow.revision += 1
     flow.save(update_fields=["deleted", "revision", "updated_at"])
@@ -86,7 +88,8 @@ class ImportedFile:
 @transaction.atomic
 def flow_import(*, tenant: Tenant, user: User | None, files: list[ImportedFile]) -> list[Flow]:
     """Create or update every flow in `files`. One invalid file refuses the whole import,
-    with every file's problems named; nothing is saved."""
+    with every file's problems named; nothing is saved. Read-only flows are replaced too:
+    importing is how they are deployed."""
     violations: list[Violation] = []
     parsed_files: list[tuple[ImportedFile, FlowValidation]] = []
     seen: dict[tuple[str, str], str] = {}
@@ -136,6 +139,18 @@ def _flow_for_update(*, tenant: Tenant, namespace: str, flow_id: str) -> Flow:
     if flow is None:
         raise NotFound(f"Flow {namespace}.{flow_id} not found")
     return flow
+
+
+def _refuse_read_only(flow: Flow, done: str) -> None:
+    """A read-only flow (`system.readOnly: "true"`) is deployed from outside: the editor and
+    the flow API refuse to change it; an import (what CI/CD tools upload) still replaces it,
+    so that it is never stuck."""
+    if flow.read_only:
+        raise Conflict(
+            f"Flow {flow.namespace.name}.{flow.flow_id} is read-only (label system.readOnly: "
+            f'"true"): it cannot be {done} from the editor or the API. Deploy a new version '
+            "through the flow import (POST /flows/import), which replaces read-only flows."
+        )
 
 
 def _revision_append(

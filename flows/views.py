@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from flows import selectors, services
 from flows.archive import import_files
 from flows.forms import FlowFilterForm, FlowImportForm
-from tenants.errors import AviaryError, FlowSpecError
+from tenants.errors import AviaryError, Conflict, FlowSpecError
 from tenants.views_base import tenant_page
 
 PAGE_SIZE = 25
@@ -136,9 +136,16 @@ def flow_revisions(request: HttpRequest, namespace: str, flow_id: str) -> HttpRe
 @require_POST
 def flow_delete(request: HttpRequest, namespace: str, flow_id: str) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    flow = services.flow_delete(
-        tenant=tenant, user=request.user, namespace=namespace, flow_id=flow_id
-    )  # type: ignore[arg-type]
+    try:
+        flow = services.flow_delete(
+            tenant=tenant,
+            user=request.user,  # type: ignore[arg-type]
+            namespace=namespace,
+            flow_id=flow_id,
+        )
+    except Conflict as error:  # a read-only flow
+        messages.error(request, error.message)
+        return redirect("flows:detail", tenant=tenant.slug, namespace=namespace, flow_id=flow_id)
     messages.success(request, f"Flow {flow} deleted.")
     return redirect("flows:list", tenant=tenant.slug)
 
