@@ -10,14 +10,16 @@ from functools import cache
 import pytest
 from django.db.models import Q
 
-from executions import services, snapshots
+from executions import lifecycle, services, snapshots
 from executions.engine.flow import load_flow
 from executions.engine.runner import RunResult
 from executions.engine.tasks.base import LogLine
 from executions.models import Execution, LogEntry, TaskRun
 from flows.models import Flow
 from flows.services import flow_create
-from tests.executions.engine.test_conformance import CASES, FLOWS
+from tenants.errors import Unprocessable
+from tenants.storage.local import LocalStorage
+from tests.executions.engine.test_conformance import CASES, FLOWS, WAIT_CASES
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -112,3 +114,42 @@ def test_it_runs_the_conformance_flow_on_celery(case, celery_worker_process, acm
     )
     final = _final(acme, row.id)
     case.check(_result(acme, final))
+
+
+def _until_ended_or_waiting(tenant, execution_id: str, timeout: float = 60) -> Execution:
+    """The execution once it has ended, or is PAUSED with no wake-up: waiting for a user."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = Execution.objects.for_tenant(tenant).get(pk=execution_id)
+        if row.state in TERMINAL or (row.state == "PAUSED" and row.wake_at is None):
+            return row
+        assert time.monotonic() < deadline, f"{execution_id} still {row.state}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("case", WAIT_CASES, ids=[case.id for case in WAIT_CASES])
+def test_it_runs_the_waiting_conformance_flow_on_celery(case, celery_worker_process, acme, alice):
+    """Pause and WaitFor on the real path; a user's resume goes through the service the API
+    calls (an invalid one is refused and the execution stays paused)."""
+    flow = flow_create(tenant=acme, user=alice, source=(FLOWS / case.file).read_text())
+    row = services.execution_create(
+        tenant=acme, namespace=flow.namespace.name, flow_id=flow.flow_id, provided={}
+    )
+    steps = list(case.resumes)
+    while (current := _until_ended_or_waiting(acme, row.id)).state == "PAUSED" and steps:
+        step = steps.pop(0)
+        paused = _result(acme, current.id).execution
+        if step.paused is not None:
+            step.paused(paused)
+        if step.refused is None:
+            lifecycle.execution_resume(
+                tenant=acme, execution_id=row.id, provided=step.inputs(paused)
+            )
+            continue
+        with pytest.raises(Unprocessable) as refused:
+            lifecycle.execution_resume(
+                tenant=acme, execution_id=row.id, provided=step.inputs(paused)
+            )
+        assert [violation.message for violation in refused.value.violations] == [step.refused]
+    assert steps == []
+    case.check(_result(acme, row.id), LocalStorage(acme.slug))
