@@ -1,8 +1,8 @@
 """Actions on executions, Kestra's paths: restart, replay, change a task run's state, set
-labels (`/executions/{id}/...`), and the bulk variants over a search filter (`/by-query`) or
-a list of ids (`/by-ids`), which run in the background: they answer 202 with the bulk
-action (`count`, as Kestra's `BulkResponse`, plus its id), whose progress and per-execution
-errors `GET /executions/bulk/{id}` reports.
+labels (`/executions/{id}/...`), and the bulk variants (restart, delete, set labels, kill)
+over a search filter (`/by-query`) or a list of ids (`/by-ids`), which run in the
+background: they answer 202 with the bulk action (`count`, as Kestra's `BulkResponse`, plus
+its id), whose progress and per-execution errors `GET /executions/bulk/{id}` reports.
 
 Thin: read the request, call executions/restart.py, labels.py or bulk.py, render.
 """
@@ -348,6 +348,32 @@ class LabelsByIdsApi(ActionApi):
         parameters = _label_parameters(body.get("executionLabels"), "executionLabels")
         ids = bulk.ids_existing(tenant=self.tenant, ids=body["executionsId"])
         return _started(self, request, BulkAction.Action.LABELS, ids, **parameters)
+
+
+class KillByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_kill_by_query",
+        summary="Kill every unfinished execution matching the filters (in the background)",
+        parameters=FILTERS,
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def delete(self, request: Request, tenant: str) -> Response:
+        return _started(self, request, BulkAction.Action.KILL, _matching(self, request))
+
+
+class KillByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_kill_by_ids",
+        summary="Kill these unfinished executions (in the background)",
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def delete(self, request: Request, tenant: str) -> Response:
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.KILL, ids)
 
 
 class BulkActionApi(ActionApi):

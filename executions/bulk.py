@@ -1,4 +1,4 @@
-"""Bulk actions over executions: restart, delete, set labels (and kill), on a filter (Kestra's
+"""Bulk actions over executions: restart, delete, set labels and kill, on a filter (Kestra's
 `.../by-query`) or a list of ids (`.../by-ids`), from the API or the executions list.
 
 Asking stores a `BulkAction` holding the ids it covers (those matching the filter at that
@@ -24,6 +24,7 @@ from executions import deletion, search
 from executions.engine.labels import check_user_labels
 from executions.engine.model import Label
 from executions.labels import execution_labels_set
+from executions.lifecycle import execution_kill
 from executions.models import BulkAction, Execution
 from executions.reconnect import LOST, with_reconnect
 from executions.restart import execution_restart
@@ -60,10 +61,15 @@ def _labels(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) ->
     execution_labels_set(tenant=tenant, execution_id=execution_id, labels=labels)
 
 
+def _kill(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    execution_kill(tenant=tenant, execution_id=execution_id)
+
+
 HANDLERS: dict[str, Handler] = {
     BulkAction.Action.RESTART: _restart,
     BulkAction.Action.DELETE: _delete,
     BulkAction.Action.LABELS: _labels,
+    BulkAction.Action.KILL: _kill,
 }
 
 

@@ -38,6 +38,16 @@ ACTION_ROUTES = [
         name="api-execution-labels-by-ids",
     ),
     path(
+        "executions/kill/by-query",
+        api_actions.KillByQueryApi.as_view(),
+        name="api-execution-kill-by-query",
+    ),
+    path(
+        "executions/kill/by-ids",
+        api_actions.KillByIdsApi.as_view(),
+        name="api-execution-kill-by-ids",
+    ),
+    path(
         "executions/by-query",
         api_actions.DeleteByQueryApi.as_view(),
         name="api-execution-delete-by-query",

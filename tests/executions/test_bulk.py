@@ -283,3 +283,48 @@ def test_a_bulk_by_query_only_sees_its_own_tenant(acme, flows, globex, mallory_a
     )
     assert by_ids.status_code == 422
     assert states(acme, failed.id) == [("first", "SUCCESS"), ("flaky", "FAILED")]
+
+
+def test_it_kills_the_unfinished_executions_matching_the_filter(
+    acme, flows, alice_api, drive, queued
+):
+    ended = run(drive, acme, "hello")
+    running = [
+        services.execution_create(
+            tenant=acme, namespace="company.team", flow_id="hello", provided={}
+        )
+        for _ in range(2)
+    ]  # their commit callbacks never run: they stay RUNNING
+
+    response = drive(
+        acme, lambda: alice_api.delete("/api/v1/acme/executions/kill/by-query?flowId=hello")
+    )
+
+    assert response.status_code == 202, response.json()
+    assert (response.json()["action"], response.json()["count"]) == ("kill", 3)
+    _work(acme, drive, queued)
+    assert [_row(acme, e.id).state for e in running] == ["KILLED", "KILLED"]
+    assert _row(acme, ended.id).state == "SUCCESS"
+    job = BulkAction.objects.for_tenant(acme).get(pk=response.json()["id"])
+    assert (job.done, job.succeeded) == (3, 2)
+    assert [error["executionId"] for error in job.errors] == [ended.id]
+
+
+def test_it_kills_executions_by_ids(acme, flows, alice_api, drive, queued):
+    running = services.execution_create(
+        tenant=acme, namespace="company.team", flow_id="hello", provided={}
+    )
+    response = drive(
+        acme,
+        lambda: alice_api.delete(
+            "/api/v1/acme/executions/kill/by-ids", [running.id], format="json"
+        ),
+    )
+    assert response.status_code == 202, response.json()
+    _work(acme, drive, queued)
+    assert _row(acme, running.id).state == "KILLED"
+    unknown = alice_api.delete("/api/v1/acme/executions/kill/by-ids", ["nope"], format="json")
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [
+        {"path": "nope", "message": "execution not found", "line": None, "column": None}
+    ]

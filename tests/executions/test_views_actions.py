@@ -280,3 +280,22 @@ def test_another_tenants_bulk_progress_is_not_found(acme, flows, globex, mallory
     client.force_login(mallory)
     assert client.get(f"/ui/globex/executions/bulk/{job.pk}").status_code == 404
     assert client.get(f"/ui/acme/executions/bulk/{job.pk}").status_code == 404
+
+
+def test_bulk_kill_from_the_list(acme, flows, alice_web, drive, queued):
+    from executions.services import execution_create
+
+    running = execution_create(tenant=acme, namespace="company.team", flow_id="hello", provided={})
+    assert 'value="kill"' in _page(alice_web, "/ui/acme/executions/")
+    drive(
+        acme,
+        lambda: alice_web.post(
+            "/ui/acme/executions/bulk", {"query": "flow_id=hello", "action": "kill"}
+        ),
+    )
+    job = BulkAction.objects.for_tenant(acme).get()
+    bulk.bulk_action_run(tenant=acme, bulk_action_id=job.pk)
+    assert (job.action, Execution.objects.for_tenant(acme).get(pk=running.id).state) == (
+        "kill",
+        "KILLED",
+    )
