@@ -317,23 +317,30 @@ def subflow_result(
 def _extracted_outputs(
     task: TaskSpec, child_flow: FlowSpec, child: Execution, renderer: Any, services: Any
 ) -> dict[str, Any] | None:
-    """The child flow's `outputs` (typed, as the child rendered them), else the task's
-    deprecated `outputs` map rendered in the child's context."""
+    """The child flow's `outputs`, else the task's deprecated `outputs` map rendered in the
+    child's context (Kestra's `createSubflowExecutionResult`)."""
     if child_flow.outputs:
-        if child.outputs is not None:
-            return dict(child.outputs)
-        variables = output_variables(child_flow, child)
-        templates = renderer(variables, services)
-        return {
-            str(output.get("id")): templates.render_value(output.get("value"))
-            for output in child_flow.outputs
-        }
+        return _flow_outputs(child_flow, child, renderer, services)
     legacy = task.properties.get("outputs")
     if not isinstance(legacy, Mapping) or not legacy:
         return None
     variables = base_variables(child_flow, child)
     variables["task"] = {"id": task.id, "type": task.type}
     return dict(renderer(variables, services).render_value(dict(legacy)))
+
+
+def _flow_outputs(
+    child_flow: FlowSpec, child: Execution, renderer: Any, services: Any
+) -> dict[str, Any]:
+    """The child flow's `outputs` as the child rendered and typed them when it ended; when it
+    could not (it failed first), rendered now, so the error says why."""
+    if child.outputs is not None:
+        return dict(child.outputs)
+    templates = renderer(output_variables(child_flow, child), services)
+    return {
+        str(output.get("id")): templates.render_value(output.get("value"))
+        for output in child_flow.outputs
+    }
 
 
 def outputs_base(parent: Execution, task_run: TaskRun) -> str:
@@ -359,13 +366,7 @@ def _batch_result(
     logs: list[tuple[str, str]] = []
     if child_flow.outputs and storage is not None:
         try:
-            values = _extracted_outputs(
-                TaskSpec(id=task_run.task_id, type="", kind="task", data={}, properties={}),
-                child_flow,
-                child,
-                renderer,
-                services,
-            )
+            values = _flow_outputs(child_flow, child, renderer, services)
             line = json.dumps(values, separators=(",", ":"), ensure_ascii=False, default=str)
             name = f"{outputs_base(parent, task_run)}/{entry.get('iteration')}/{OUTPUTS_FILE}"
             storage.put(name.lstrip("/"), (line + "\n").encode())
