@@ -32,7 +32,7 @@ class ExecutionActions:
     restartable: bool  # a FAILED task run exists
     revisions: list[int]  # the flow's revisions, newest first (empty: the flow is gone)
     current_revision: int
-    changeable: list[TaskRun]  # task runs whose state may be forced
+    changeable: list[TaskRun]  # task runs whose state may be forced, the FAILED ones first
     target_states: list[str] = field(default_factory=lambda: [s.value for s in MARKABLE_STATES])
     label_rows: list[LabelRow] = field(default_factory=list)
     system_labels: list[LabelRow] = field(default_factory=list)
@@ -62,7 +62,10 @@ def execution_actions(
         restartable=any(run.state == State.FAILED for run in runs),
         revisions=revisions,
         current_revision=execution.flow_revision,
-        changeable=[run for run in runs if run.state in CHANGEABLE],
+        # the failed ones first: forcing a failure to SUCCESS is the usual reason to come
+        changeable=sorted(
+            (run for run in runs if run.state in CHANGEABLE), key=lambda run: run.state != "FAILED"
+        ),
         label_rows=[row for row in labels if not is_system(row.key)]
         + [LabelRow() for _ in range(EMPTY_LABEL_ROWS)],
         system_labels=[row for row in labels if is_system(row.key)],
