@@ -1,8 +1,9 @@
-"""Actions on executions, Kestra's paths: restart, replay, change a task run's state, set
-labels (`/executions/{id}/...`), and the bulk variants (restart, delete, set labels, kill)
-over a search filter (`/by-query`) or a list of ids (`/by-ids`), which run in the
-background: they answer 202 with the bulk action (`count`, as Kestra's `BulkResponse`, plus
-its id), whose progress and per-execution errors `GET /executions/bulk/{id}` reports.
+"""Actions on executions, Kestra's paths: restart, replay, change a task run's state or the
+execution's end state, set labels (`/executions/{id}/...`), and the bulk variants (restart,
+delete, set labels, kill) over a search filter (`/by-query`) or a list of ids (`/by-ids`),
+which run in the background: they answer 202 with the bulk action (`count`, as Kestra's
+`BulkResponse`, plus its id), whose progress and per-execution errors
+`GET /executions/bulk/{id}` reports.
 
 Thin: read the request, call executions/restart.py, labels.py or bulk.py, render.
 """
@@ -22,11 +23,13 @@ from rest_framework.response import Response
 from config.api_schema import error_responses
 from executions import bulk, selectors
 from executions.api_search import ExecutionSearchQuerySerializer, LabelSerializer
+from executions.engine.restart import STATUS_STATES
 from executions.labels import execution_labels_set, labels_from_json
 from executions.models import BulkAction
 from executions.restart import (
     execution_replay,
     execution_restart,
+    execution_status_change,
     parse_state,
     task_run_state_set,
 )
@@ -158,6 +161,26 @@ class ExecutionStateApi(ActionApi):
             task_run_id=str(task_run_id),
             state=parse_state(state),
         )
+        return _execution(row)
+
+
+class ExecutionStatusApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_change_status",
+        summary="Give an ended execution another end state",
+        description="Only the execution's state changes (its task runs stay as they are, "
+        "nothing runs again).",
+        parameters=[
+            EXECUTION_ID,
+            OpenApiParameter("status", str, required=True, enum=[s.value for s in STATUS_STATES]),
+        ],
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **error_responses(409, 422)},
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str, execution_id: str) -> Response:
+        status = parse_state(request.query_params.get("status", ""), "status", STATUS_STATES)
+        row = execution_status_change(tenant=self.tenant, execution_id=execution_id, status=status)
         return _execution(row)
 
 

@@ -1,5 +1,5 @@
-"""Restart, replay, and a task run's change of state (Kestra's `POST /executions/{id}/restart`,
-`/replay` and `/state`).
+"""Restart, replay, a task run's change of state and an execution's change of status (Kestra's
+`POST /executions/{id}/restart`, `/replay`, `/state` and `/change-status`).
 
 The rules are pure (executions/engine/restart.py); here each command reads the execution
 under its row lock (the executor and the workers wait for it), writes the result and, once
@@ -103,16 +103,18 @@ def execution_replay(
     return created
 
 
-def parse_state(raw: object) -> State:
-    """A state name as the API receives it (422 naming `state` otherwise)."""
-    allowed = ", ".join(state.value for state in rules.MARKABLE_STATES)
+def parse_state(
+    raw: object, field: str = "state", allowed: tuple[State, ...] = rules.MARKABLE_STATES
+) -> State:
+    """A state name as the API receives it (422 naming `field` otherwise)."""
+    names = ", ".join(state.value for state in allowed)
     try:
         return State(str(raw))
     except ValueError:
         raise Unprocessable(
-            f"Unknown state '{str(raw)[:40]}': expected one of {allowed}",
-            field="state",
-            violations=[Violation("state", f"expected one of {allowed}, got '{str(raw)[:40]}'")],
+            f"Unknown state '{str(raw)[:40]}': expected one of {names}",
+            field=field,
+            violations=[Violation(field, f"expected one of {names}, got '{str(raw)[:40]}'")],
         ) from None
 
 
@@ -129,3 +131,12 @@ def task_run_state_set(
         _store_in_place(tenant, row, before, after)
         services._advance_on_commit(tenant, after.id)
     return row
+
+
+def execution_status_change(*, tenant: Tenant, execution_id: str, status: State) -> Execution:
+    """Give an ended execution another end (Kestra's `change-status`); nothing runs again."""
+    with transaction.atomic():
+        row, before = _locked(tenant, execution_id)
+        refuse_read_only(f"Execution {execution_id}", before.labels)
+        after = rules.change_status(before, status, timezone.now())
+        return snapshots.save(tenant=tenant, row=row, before=before, after=after, wake_at=None)

@@ -78,6 +78,11 @@ ACTION_ROUTES = [
         name="api-execution-state",
     ),
     path(
+        "executions/<str:execution_id>/change-status",
+        api_actions.ExecutionStatusApi.as_view(),
+        name="api-execution-change-status",
+    ),
+    path(
         "executions/<str:execution_id>/labels",
         api_actions.ExecutionLabelsApi.as_view(),
         name="api-execution-labels",

@@ -40,6 +40,8 @@ from tenants.errors import Conflict, Unprocessable, Violation
 
 # The states a task run may be forced to (Kestra's "change status" dialog).
 MARKABLE_STATES = (State.SUCCESS, State.WARNING, State.FAILED)
+# The ends an ended execution's status may be changed to (Kestra's `change-status`).
+STATUS_STATES = (State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED)
 # The task run states that may change (an end that is not SKIPPED nor RETRIED).
 _CHANGEABLE = frozenset({State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED})
 
@@ -424,3 +426,23 @@ def _marked(run: TaskRun, state: State, now: datetime) -> TaskRun:
         ended = Attempt(last.state.moved_to(state, now, TASK_RUN_TRANSITIONS, "attempt"))
         attempts = (*attempts[:-1], ended)
     return replace(run, state=history, attempts=attempts, wake_at=None)
+
+
+def change_status(execution: Execution, status: State, now: datetime) -> Execution:
+    """Kestra's `change-status`: an ended execution is given another end (its task runs stay
+    as they are, nothing runs again). The same end changes nothing."""
+    if status not in STATUS_STATES:
+        allowed = ", ".join(s.value for s in STATUS_STATES)
+        raise Unprocessable(
+            f"You can only change the status of an execution to a terminal state ({allowed}), "
+            f"not {status}",
+            field="status",
+            violations=[Violation("status", f"expected one of {allowed}, got '{status}'")],
+        )
+    if not execution.current.terminated:
+        raise Conflict(
+            f"Execution {execution.id} is {execution.current}: you can only change the status "
+            "of a terminated execution"
+        )
+    state = execution.state.moved_to(status, now, EXECUTION_TRANSITIONS, "execution")
+    return replace(execution, state=state)

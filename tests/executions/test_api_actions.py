@@ -4,6 +4,8 @@ nothing, bad input is a 422 naming the field, another tenant's execution is a 40
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from executions import services
@@ -338,6 +340,7 @@ def test_labels_of_a_running_execution_are_a_conflict(acme, hello, alice_api, se
         ("labels", "labels", [{"key": "a", "value": "b"}]),
         ("state", "state", {"taskRunId": "RUN", "state": "SUCCESS"}),
         ("delete", "", None),
+        ("change status", "change-status?status=SUCCESS", None),
     ],
 )
 def test_a_read_only_execution_cannot_be_changed(acme, flaky, alice_api, drive, _case, path, body):
@@ -376,6 +379,7 @@ def test_a_read_only_execution_can_still_be_replayed(acme, hello, alice_api, dri
         ("replay", None),
         ("state", {"taskRunId": "x", "state": "SUCCESS"}),
         ("labels", [{"key": "a", "value": "b"}]),
+        ("change-status?status=WARNING", None),
     ],
 )
 def test_another_tenants_execution_is_not_found(
@@ -391,3 +395,52 @@ def test_another_tenants_execution_is_not_found(
         assert b"company.team" not in response.content
     assert (_row(acme, failed.id).histories, _row(acme, failed.id).labels) == before
     assert Execution.objects.for_tenant(acme).count() == 1
+
+
+# --- change of an execution's status (conformance: minimal.yaml) ----------------------------
+
+MINIMAL = Path("/work/shared/kestra-conformance/flows/minimal.yaml")
+
+
+@pytest.mark.skipif(not MINIMAL.exists(), reason="the conformance flows are not here")
+def test_conformance_minimal_changes_status_to_warning(acme, alice, alice_api, drive):
+    """EXPECTED.md, minimal.yaml: SUCCESS; `change-status?status=WARNING` → WARNING (its flow
+    label system.readOnly is the flow's: executions do not inherit system labels)."""
+    flow_create(tenant=acme, user=alice, source=MINIMAL.read_text())
+    row = drive(
+        acme,
+        lambda: services.execution_create(
+            tenant=acme, namespace="io.kestra.tests", flow_id="minimal", provided={}
+        ),
+    )
+    assert _row(acme, row.id).state == "SUCCESS"
+
+    response = alice_api.post(f"/api/v1/acme/executions/{row.id}/change-status?status=WARNING")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"]["current"] == "WARNING"
+    assert history(_row(acme, row.id))[-2:] == ["SUCCESS", "WARNING"]
+    assert [r["state"]["current"] for r in response.json()["taskRunList"]] == ["SUCCESS"]
+
+
+@pytest.mark.parametrize(
+    ("_case", "query", "status", "field"),
+    [
+        ("no status", "", 422, "status"),
+        ("unknown", "status=DONE", 422, "status"),
+        ("not an end", "status=RUNNING", 422, "status"),
+    ],
+)
+def test_it_refuses_a_bad_status(acme, hello, alice_api, drive, _case, query, status, field):
+    ended = run(drive, acme, "hello")
+    response = alice_api.post(f"/api/v1/acme/executions/{ended.id}/change-status?{query}")
+    assert response.status_code == status, response.json()
+    assert response.json()["errors"][0]["path"] == field
+    assert _row(acme, ended.id).state == "SUCCESS"
+
+
+def test_changing_the_status_of_a_running_execution_is_a_conflict(acme, hello, alice_api, sent):
+    running = _running(acme)
+    response = alice_api.post(f"/api/v1/acme/executions/{running.id}/change-status?status=FAILED")
+    assert response.status_code == 409
+    assert _row(acme, running.id).state == "RUNNING"

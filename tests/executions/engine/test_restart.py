@@ -13,7 +13,7 @@ from executions.engine.decide import decide
 from executions.engine.flow import FlowSpec
 from executions.engine.model import Execution, Label, new_execution
 from executions.engine.progress import progressed
-from executions.engine.restart import mark_task_run, replay, restart
+from executions.engine.restart import change_status, mark_task_run, replay, restart
 from executions.engine.runner import ManualClock
 from executions.engine.states import State
 from executions.engine.worker import run_attempt
@@ -603,3 +603,36 @@ def test_dates_of_a_restart_are_the_given_now():
     restarted = restart(driver.spec, failed, at)
     assert restarted.state.histories[-1].date == at
     assert restarted.task_runs[2].state.histories[-1].date == at
+
+
+# --- change of an execution's status ---------------------------------------------------------
+
+
+def test_an_ended_execution_gets_another_end_and_its_task_runs_stay():
+    driver = Driver(flow(FIVE))
+    ended = driver.run(driver.new())
+    changed = change_status(ended, State.WARNING, driver.now())
+    assert changed.current is State.WARNING
+    assert _history(changed.state)[-2:] == ["SUCCESS", "WARNING"]
+    assert changed.task_runs == ended.task_runs
+    assert change_status(changed, State.WARNING, driver.now()) == changed  # the same end
+
+
+@pytest.mark.parametrize(
+    ("_case", "status", "running", "code"),
+    [
+        ("not an end", State.RUNNING, False, 422),
+        ("skipped is no execution end", State.SKIPPED, False, 422),
+        ("still running", State.FAILED, True, 409),
+    ],
+)
+def test_it_refuses_a_status_change_that_does_not_apply(_case, status, running, code):
+    driver = Driver(flow(FIVE))
+    execution = driver.new()
+    if running:
+        execution = apply_actions(execution, decide(driver.spec, execution, START), START)
+    else:
+        execution = driver.run(execution)
+    with pytest.raises((Conflict, Unprocessable)) as caught:
+        change_status(execution, status, driver.now())
+    assert caught.value.status == code
