@@ -139,6 +139,8 @@ class LaunchForm(forms.Form):
     """The inputs of one flow, then labels. Every input field is optional for Django: the
     execution service decides, so its messages (Kestra's) are the ones shown."""
 
+    field_prefix = FIELD_PREFIX
+
     labels = forms.CharField(
         required=False,
         max_length=2000,
@@ -159,7 +161,7 @@ class LaunchForm(forms.Form):
                 continue
             kind = str(definition.get("type") or "STRING").upper()
             kind = "BOOLEAN" if kind == "BOOL" else kind
-            name = FIELD_PREFIX + input_id
+            name = self.field_prefix + input_id
             self.fields[name] = input_field(definition, input_id, kind)
             self.input_types[name] = kind
         self.fields["labels"] = labels
@@ -180,7 +182,7 @@ class LaunchForm(forms.Form):
         provided: dict[str, Any] = {}
         for name, kind in self.input_types.items():
             value = self.cleaned_data.get(name)
-            input_id = name.removeprefix(FIELD_PREFIX)
+            input_id = name.removeprefix(self.field_prefix)
             if kind == "FILE":
                 if value:
                     provided[input_id] = FileUpload(value.name, value.read(), value.size)
@@ -203,6 +205,17 @@ class LaunchForm(forms.Form):
                 self.add_error("labels", violation.message)
             else:
                 self.add_error(None, str(violation))
+
+
+class ResumeForm(LaunchForm):
+    """The `onResume` inputs of a paused Pause task, fields named by their violation path
+    (`onResume.<id>`); typed and validated by `execution_resume`, like the launch form's."""
+
+    field_prefix = "onResume."
+
+    def __init__(self, definitions: Iterable[Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(definitions, *args, **kwargs)
+        del self.fields["labels"]
 
 
 def input_field(definition: Mapping[str, Any], input_id: str, kind: str) -> forms.Field:

@@ -3,7 +3,7 @@ Executions tab are under the flow's URL, in flows/urls.py)."""
 
 from django.urls import path
 
-from executions import views, views_actions, views_files, views_follow
+from executions import views, views_actions, views_files, views_follow, views_lifecycle
 
 app_name = "executions"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     path("<str:execution_id>/replay", views_actions.execution_replay_view, name="replay"),
     path("<str:execution_id>/state", views_actions.execution_state_view, name="state"),
     path("<str:execution_id>/labels", views_actions.execution_labels_view, name="labels"),
+    path("<str:execution_id>/kill", views_lifecycle.execution_kill_view, name="kill"),
+    path("<str:execution_id>/pause", views_lifecycle.execution_pause_view, name="pause"),
+    path("<str:execution_id>/resume", views_lifecycle.execution_resume_view, name="resume"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
     path("<str:execution_id>/events", views_follow.execution_events, name="events"),
     path("<str:execution_id>/delete", views.execution_delete, name="delete"),

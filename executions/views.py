@@ -25,6 +25,7 @@ from executions.forms import (
     SavedSearchForm,
     filter_query_string,
 )
+from executions.lifecycle_selectors import execution_controls
 from executions.page_selectors import LEVELS, STATES, ExecutionQuery
 from flows.selectors import flow_get
 from tenants.errors import AviaryError, Conflict, Unprocessable
@@ -225,12 +226,16 @@ def _live_context(request: HttpRequest, execution_id: str) -> dict[str, object]:
     actions = execution_actions(
         tenant=tenant, execution=live.execution, task_runs=(node.run for node in live.gantt)
     )
+    controls = execution_controls(
+        tenant=tenant, execution=live.execution, task_runs=(node.run for node in live.gantt)
+    )
     return {
         "live": live,
         "level": level,
         "q": search,
         "live_url": f"{live_url}?{params}",
         "actions": actions,
+        "controls": controls,
     }
 
 

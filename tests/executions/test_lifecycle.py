@@ -5,91 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from executions import kill_watch, lifecycle, services
-from executions.models import Execution, LogEntry, TaskRun
-from flows.services import flow_create
+from executions import kill_watch, lifecycle
+from executions.models import LogEntry, TaskRun
 from tenants.errors import Conflict, NotFound, Unprocessable
+from tests.executions import lifecycle_support as support
+from tests.executions.lifecycle_support import TWO_STEPS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-APPROVAL = """id: approval
-namespace: company.team
-tasks:
-  - id: ask
-    type: io.kestra.plugin.core.flow.Pause
-    onResume:
-      - id: answer
-        type: STRING
-      - id: amount
-        type: INT
-        max: 10
-      - id: proof
-        type: FILE
-        required: false
-      - id: note
-        type: STRING
-        defaults: none
-  - id: last
-    type: io.kestra.plugin.core.output.OutputValues
-    values:
-      answer: "{{ outputs.ask.onResume.answer }}"
-      amount: "{{ outputs.ask.onResume.amount }}"
-      proof: "{{ outputs.ask.onResume.proof }}"
-      note: "{{ outputs.ask.onResume.note }}"
-"""
-
-TWO_STEPS = """id: steps
-namespace: company.team
-tasks:
-  - id: first
-    type: io.kestra.plugin.core.log.Log
-    message: one
-  - id: second
-    type: io.kestra.plugin.core.log.Log
-    message: two
-"""
-
-
-def _start(tenant, user, source: str) -> Execution:
-    flow = flow_create(tenant=tenant, user=user, source=source)
-    return services.execution_create(
-        tenant=tenant, namespace=flow.namespace.name, flow_id=flow.flow_id, provided={}
-    )
-
-
-def _drive(tenant, sent, limit: int = 50) -> None:
-    """Play executor and worker for every recorded message, until none is left."""
-    for _ in range(limit):
-        if not sent:
-            return
-        kind, args, _ = sent.pop(0)
-        if kind == "advance":
-            services.execution_advance(tenant=tenant, execution_id=args[1])
-        else:
-            services.task_run_execute(tenant=tenant, execution_id=args[1], task_run_id=args[2])
-
-
-def _row(tenant, execution_id: str) -> Execution:
-    return Execution.objects.for_tenant(tenant).get(pk=execution_id)
-
-
-def _runs(tenant, execution_id: str) -> dict[str, str]:
-    rows = TaskRun.objects.for_tenant(tenant).filter(execution_id=execution_id)
-    return {run.task_id: run.state for run in rows.order_by("position")}
-
-
-def _paused(acme, alice, sent) -> Execution:
-    execution = _start(acme, alice, APPROVAL)
-    _drive(acme, sent)
-    assert _row(acme, execution.id).state == "PAUSED"
-    return execution
 
 
 # --- resume ------------------------------------------------------------------------------
 
 
 def test_it_shows_a_paused_execution_and_its_pause_in_kestras_shape(acme, alice, alice_api, sent):
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     body = alice_api.get(f"/api/v1/acme/executions/{execution.id}").json()
     assert body["state"]["current"] == "PAUSED"
     assert [(r["taskId"], r["state"]["current"]) for r in body["taskRunList"]] == [
@@ -100,7 +29,7 @@ def test_it_shows_a_paused_execution_and_its_pause_in_kestras_shape(acme, alice,
 def test_it_refuses_invalid_on_resume_inputs_naming_each_and_changes_nothing(
     acme, alice, alice_api, sent
 ):
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     response = alice_api.post(
         f"/api/v1/acme/executions/{execution.id}/resume", {"amount": "12"}, format="json"
     )
@@ -112,8 +41,8 @@ def test_it_refuses_invalid_on_resume_inputs_naming_each_and_changes_nothing(
         "onResume.amount": "Invalid input for `amount`, it must be less than `10`, "
         "but received `12`",
     }
-    assert _row(acme, execution.id).state == "PAUSED"
-    assert _runs(acme, execution.id) == {"ask": "PAUSED"}
+    assert support.row(acme, execution.id).state == "PAUSED"
+    assert support.runs(acme, execution.id) == {"ask": "PAUSED"}
     assert sent == []
 
 
@@ -121,7 +50,7 @@ def test_it_resumes_with_on_resume_values_readable_as_pause_outputs(
     acme, alice, alice_api, sent, settings, tmp_path
 ):
     settings.AVIARY = {**settings.AVIARY, "STORAGE_ROOT": str(tmp_path)}
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     proof = tmp_path / "proof.txt"
     proof.write_bytes(b"signed")
     with proof.open("rb") as handle:
@@ -132,8 +61,8 @@ def test_it_resumes_with_on_resume_values_readable_as_pause_outputs(
         )
     assert response.status_code == 204
     assert response.content == b""
-    _drive(acme, sent)
-    row = _row(acme, execution.id)
+    support.drive(acme, sent)
+    row = support.row(acme, execution.id)
     assert row.state == "SUCCESS"
     values = TaskRun.objects.for_tenant(acme).get(execution=row, task_id="last").outputs["values"]
     assert values["answer"] == "yes"
@@ -151,18 +80,18 @@ def test_it_resumes_with_on_resume_values_readable_as_pause_outputs(
 
 
 def test_it_answers_409_to_resume_an_execution_that_is_not_paused(acme, alice, alice_api, sent):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume", {}, format="json")
     assert response.status_code == 409
     assert "is not paused, it is RUNNING" in response.json()["message"]
-    _drive(acme, sent)
+    support.drive(acme, sent)
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume", {}, format="json")
     assert response.status_code == 409
     assert "it is SUCCESS" in response.json()["message"]
 
 
 def test_it_validates_on_resume_inputs_without_resuming(acme, alice, alice_api, sent):
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     response = alice_api.post(
         f"/api/v1/acme/executions/{execution.id}/resume/validate",
         {"answer": "ok", "amount": "x"},
@@ -181,7 +110,7 @@ def test_it_validates_on_resume_inputs_without_resuming(acme, alice, alice_api, 
         }
     ]
     assert by_id["note"]["value"] == "none"
-    assert _row(acme, execution.id).state == "PAUSED"
+    assert support.row(acme, execution.id).state == "PAUSED"
 
 
 # --- manual pause ------------------------------------------------------------------------
@@ -190,18 +119,18 @@ def test_it_validates_on_resume_inputs_without_resuming(acme, alice, alice_api, 
 def test_it_pauses_a_running_execution_between_tasks_and_resumes_where_it_stopped(
     acme, alice, alice_api, sent
 ):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/pause")
     assert response.status_code == 200
-    assert _row(acme, execution.id).state == "PAUSED"
-    _drive(acme, sent)  # the task already sent runs, and is recorded
-    assert _runs(acme, execution.id) == {"first": "SUCCESS"}
-    assert _row(acme, execution.id).state == "PAUSED"
+    assert support.row(acme, execution.id).state == "PAUSED"
+    support.drive(acme, sent)  # the task already sent runs, and is recorded
+    assert support.runs(acme, execution.id) == {"first": "SUCCESS"}
+    assert support.row(acme, execution.id).state == "PAUSED"
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume")
     assert response.status_code == 204
-    _drive(acme, sent)
-    assert _runs(acme, execution.id) == {"first": "SUCCESS", "second": "SUCCESS"}
-    row = _row(acme, execution.id)
+    support.drive(acme, sent)
+    assert support.runs(acme, execution.id) == {"first": "SUCCESS", "second": "SUCCESS"}
+    row = support.row(acme, execution.id)
     assert [state for state, _ in row.histories] == [
         "CREATED",
         "RUNNING",
@@ -212,12 +141,12 @@ def test_it_pauses_a_running_execution_between_tasks_and_resumes_where_it_stoppe
 
 
 def test_it_answers_422_to_pause_an_execution_that_is_not_running(acme, alice, alice_api, sent):
-    execution = _start(acme, alice, TWO_STEPS)
-    _drive(acme, sent)
+    execution = support.start(acme, alice, TWO_STEPS)
+    support.drive(acme, sent)
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/pause")
     assert response.status_code == 422
     assert response.json()["message"] == "The execution is not running"
-    assert _row(acme, execution.id).state == "SUCCESS"
+    assert support.row(acme, execution.id).state == "SUCCESS"
 
 
 # --- kill --------------------------------------------------------------------------------
@@ -226,46 +155,46 @@ def test_it_answers_422_to_pause_an_execution_that_is_not_running(acme, alice, a
 def test_it_kills_a_running_execution_at_once_and_records_its_running_task_late(
     acme, alice, alice_api, sent
 ):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     assert [kind for kind, _, _ in sent] == ["run"]
     response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
     assert response.status_code == 202
-    row = _row(acme, execution.id)
+    row = support.row(acme, execution.id)
     assert row.state == "KILLED"
     assert [state for state, _ in row.histories][-2:] == ["KILLING", "KILLED"]
-    assert _runs(acme, execution.id) == {"first": "KILLED"}  # still CREATED: never starts
-    _drive(acme, sent)
-    assert _runs(acme, execution.id) == {"first": "KILLED"}
-    assert _row(acme, execution.id).state == "KILLED"
+    assert support.runs(acme, execution.id) == {"first": "KILLED"}  # still CREATED: never starts
+    support.drive(acme, sent)
+    assert support.runs(acme, execution.id) == {"first": "KILLED"}
+    assert support.row(acme, execution.id).state == "KILLED"
 
 
 def test_it_kills_a_paused_execution_and_its_pause(acme, alice, alice_api, sent):
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
     assert response.status_code == 202
-    assert _row(acme, execution.id).state == "KILLED"
-    assert _runs(acme, execution.id) == {"ask": "KILLED"}
+    assert support.row(acme, execution.id).state == "KILLED"
+    assert support.runs(acme, execution.id) == {"ask": "KILLED"}
 
 
 def test_it_answers_409_to_kill_a_finished_execution(acme, alice, alice_api, sent):
-    execution = _start(acme, alice, TWO_STEPS)
-    _drive(acme, sent)
+    execution = support.start(acme, alice, TWO_STEPS)
+    support.drive(acme, sent)
     response = alice_api.delete(f"/api/v1/acme/executions/{execution.id}/kill")
     assert response.status_code == 409
     assert response.json()["message"] == (
         f"Execution {execution.id} has already ended (SUCCESS): it cannot be killed"
     )
-    assert _row(acme, execution.id).state == "SUCCESS"
+    assert support.row(acme, execution.id).state == "SUCCESS"
 
 
 def test_it_refuses_a_malformed_cascade_flag(acme, alice, alice_api, sent):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     response = alice_api.delete(
         f"/api/v1/acme/executions/{execution.id}/kill?isOnKillCascade=maybe"
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["path"] == "isOnKillCascade"
-    assert _row(acme, execution.id).state == "RUNNING"
+    assert support.row(acme, execution.id).state == "RUNNING"
 
 
 # --- tenancy -----------------------------------------------------------------------------
@@ -278,14 +207,14 @@ def test_it_refuses_a_malformed_cascade_flag(acme, alice, alice_api, sent):
 def test_it_hides_another_tenants_execution(
     acme, alice, mallory_api, sent, django_capture_on_commit_callbacks, method, suffix
 ):
-    execution = _paused(acme, alice, sent)
+    execution = support.paused(acme, alice, sent)
     with django_capture_on_commit_callbacks() as callbacks:
         response = getattr(mallory_api, method)(
             f"/api/v1/globex/executions/{execution.id}/{suffix}", {}, format="json"
         )
     assert response.status_code == 404
     assert "approval" not in response.content.decode()
-    assert _row(acme, execution.id).state == "PAUSED"
+    assert support.row(acme, execution.id).state == "PAUSED"
     assert callbacks == []
 
 
@@ -296,10 +225,10 @@ def test_the_services_name_a_missing_execution(acme):
 
 
 def test_the_services_raise_the_apis_errors(acme, alice, sent):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     with pytest.raises(Conflict):
         lifecycle.execution_resume(tenant=acme, execution_id=execution.id)
-    _drive(acme, sent)
+    support.drive(acme, sent)
     with pytest.raises(Unprocessable):
         lifecycle.execution_pause(tenant=acme, execution_id=execution.id)
     with pytest.raises(Conflict):
@@ -312,7 +241,7 @@ def test_the_services_raise_the_apis_errors(acme, alice, sent):
 def test_the_kill_watch_answers_from_the_database_at_most_every_half_second(
     acme, alice, sent, monkeypatch
 ):
-    execution = _start(acme, alice, TWO_STEPS)
+    execution = support.start(acme, alice, TWO_STEPS)
     (_, args, _), *_ = sent
     task_run_id = args[2]
     TaskRun.objects.for_tenant(acme).filter(pk=task_run_id).update(state="RUNNING")
