@@ -464,3 +464,32 @@ def test_the_runner_returns_the_paused_execution_without_on_pause():
     result = run(_pause_then())
     assert result.execution.current is State.PAUSED
     assert states(result) == {"pause": "PAUSED"}
+
+
+def test_the_legacy_pause_type_pauses_each_iteration_of_a_for_each():
+    result = run(
+        f"""
+        tasks:
+          - id: each
+            type: io.kestra.plugin.core.flow.ForEach
+            values: [1, 2, 3]
+            concurrencyLimit: 0
+            tasks:
+              - id: wait
+                type: io.kestra.core.tasks.flows.Pause
+                delay: PT1S
+              - id: log
+                type: {LOG}
+                message: hi
+        """
+    )
+    assert result.execution.current is State.SUCCESS
+    assert len(result.execution.task_runs) == 7  # Kestra's each-parallel-pause count
+    assert [h.state.value for h in result.execution.state.histories] == [
+        "CREATED",
+        "RUNNING",
+        "PAUSED",
+        "RESTARTED",
+        "RUNNING",
+        "SUCCESS",
+    ]
