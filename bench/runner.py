@@ -25,17 +25,18 @@ from bench.environment import (
 )
 from bench.report import Report
 
-ENGINE_BENCHMARKS = ("latency", "throughput", "overhead")
+ENGINE_BENCHMARKS = ("latency", "throughput", "overhead", "foreach")
 BENCHMARKS = (*ENGINE_BENCHMARKS, "api")
 
 
 def _benchmark(name: str) -> Callable[..., Report]:
-    from bench import api, engine
+    from bench import api, engine, foreach
 
     return {
         "latency": engine.latency,
         "throughput": engine.throughput,
         "overhead": engine.overhead,
+        "foreach": foreach.foreach,
         "api": api.api,
     }[name]
 

@@ -35,7 +35,13 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-4000:]
     reports = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["benchmark"] for r in reports] == ["latency", "throughput", "overhead", "api"]
+    assert [r["benchmark"] for r in reports] == [
+        "latency",
+        "throughput",
+        "overhead",
+        "foreach",
+        "api",
+    ]
     for report in reports:
         assert set(report) >= KEYS, report
         assert isinstance(report["met"], bool)
@@ -43,11 +49,16 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
         assert report["machine"]["cpus"] >= 1
         assert report["machine"]["postgres"].startswith("15")
         assert "failed" not in report, report
-    latency, throughput, overhead, api = (r["results"] for r in reports)
+    latency, throughput, overhead, foreach, api = (r["results"] for r in reports)
     assert latency["p50_ms"] > 0
     assert latency["p99_ms"] >= latency["p50_ms"]
     assert throughput["executions_submitted"] >= 4
     assert overhead["log_ms_per_task"] > 0
+    assert foreach["limit_0_task_runs"] == foreach["limit_4_task_runs"] == 41
+    assert foreach["limit_4_last_first_ratio"] > 0
+    assert foreach["limit_0_execution_row_bytes"] > 0
+    assert foreach["kill_state"] == "KILLED"
+    assert foreach["kill_task_runs_left_unfinished"] == 0
     assert api["queries_per_request"] <= 3
     assert api["requests"] > 0
     assert api["errors"] == 0

@@ -12,7 +12,10 @@ from bench import environment, runner
 
 
 class Command(BaseCommand):
-    help = "Run benchmarks on PostgreSQL and Redis: latency, throughput, overhead, api or all."
+    help = (
+        "Run benchmarks on PostgreSQL and Redis: latency, throughput, overhead, foreach, api "
+        "or all."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
