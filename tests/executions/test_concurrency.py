@@ -356,3 +356,63 @@ def test_concurrent_submissions_never_exceed_the_limit_on_two_workers(
     # queued ones left the queue in creation order
     started = sorted(queued, key=lambda row: date(row, "RUNNING"))
     assert [row.id for row in started] == [row.id for row in queued]
+
+
+# -- Kestra's conformance flows (a Pause holds the slot), on a real worker ---------------
+
+CORPUS = ROOT.parent / "shared" / "kestra-conformance" / "flows"
+
+
+def _conformance_flow(acme, alice, name: str):
+    if not (CORPUS / name).is_file():
+        pytest.skip("the Kestra conformance corpus is not here")
+    return flow_create(tenant=acme, user=alice, source=(CORPUS / name).read_text())
+
+
+def _until(acme, execution_id: str, states: set[str], log_path, timeout: float = 30) -> Execution:
+    deadline = time.monotonic() + timeout
+    while True:
+        row = _row(acme, execution_id)
+        if row.state in states:
+            return row
+        assert time.monotonic() < deadline, (row.state, log_path.read_text()[-3000:])
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("name", "second_history", "second_end"),
+    [
+        ("flow-concurrency-queue-pause.yml", ["CREATED", "QUEUED", "RUNNING"], "SUCCESS"),
+        ("flow-concurrency-cancel-pause.yml", ["CREATED", "CANCELLED"], "CANCELLED"),
+    ],
+)
+def test_a_paused_execution_holds_its_slot(
+    name, second_history, second_end, celery_worker_process, acme, alice
+):
+    """EXPECTED.md: limit 1 and the first execution PAUSED (a Pause with a 1 s delay): with
+    QUEUE the second waits QUEUED and both end SUCCESS; with CANCEL the second is CANCELLED
+    at once and the first ends SUCCESS."""
+    flow = _conformance_flow(acme, alice, name)
+
+    def create():
+        return services.execution_create(
+            tenant=acme, namespace=flow.namespace.name, flow_id=flow.flow_id, provided={}
+        )
+
+    first = create()
+    _until(acme, first.id, {"PAUSED"}, celery_worker_process)
+    second = create()
+    assert second.state == ("QUEUED" if second_end == "SUCCESS" else "CANCELLED")
+    first_row = _until(acme, first.id, TERMINAL, celery_worker_process)
+    second_row = _until(acme, second.id, TERMINAL, celery_worker_process)
+    assert first_row.state == "SUCCESS"
+    assert second_row.state == second_end
+    states = [state for state, _ in second_row.histories]
+    assert states[: len(second_history)] == second_history
+    if second_end == "CANCELLED":
+        assert states == second_history
+    else:  # it ran the flow once the first had ended: its Pause, then the log
+        assert states[-1] == "SUCCESS"
+        assert "PAUSED" in states
+        left_queue = datetime.fromisoformat(second_row.histories[2][1])
+        assert first_row.end_date <= left_queue  # it left the queue when the first ended

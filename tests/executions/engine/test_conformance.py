@@ -596,6 +596,10 @@ WAIT_CASES = [
 ]
 
 TRIGGERS = "triggers are evaluated outside the engine core"
+CONCURRENCY = (
+    "two executions of one flow, limited by the Django side: "
+    "tests/executions/test_concurrency.py runs it on a real worker"
+)
 SKIPPED = {
     "flow-trigger-preconditions-flow-a.yaml": TRIGGERS,
     "flow-trigger-preconditions-flow-b.yaml": TRIGGERS,
@@ -605,8 +609,8 @@ SKIPPED = {
     "trigger-flow-with-pause.yaml": TRIGGERS,
     "trigger-flow-listener-with-pause.yaml": TRIGGERS,
     "webhook.yaml": TRIGGERS,
-    "flow-concurrency-cancel-pause.yml": "flow concurrency is applied by the Django side",
-    "flow-concurrency-queue-pause.yml": "flow concurrency is applied by the Django side",
+    "flow-concurrency-cancel-pause.yml": CONCURRENCY,
+    "flow-concurrency-queue-pause.yml": CONCURRENCY,
     "sla-execution-condition.yaml": "SLA is not in the engine core yet",
     "sla-max-duration-fail.yaml": "SLA is not in the engine core yet",
     "sla-max-duration-ok.yaml": "SLA is not in the engine core yet",
