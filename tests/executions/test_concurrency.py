@@ -197,6 +197,23 @@ def test_an_execution_that_ends_while_queued_frees_no_slot(acme, alice, sent):
     assert _row(acme, first.id).state == "RUNNING"
 
 
+def test_killing_the_running_execution_starts_the_queued_one(acme, alice, sent):
+    from executions.lifecycle import execution_kill
+
+    flow_create(tenant=acme, user=alice, source=flow("QUEUE", task=SLEEP))
+    first, second, third = _create(acme), _create(acme), _create(acme)
+    sent.clear()
+    execution_kill(tenant=acme, execution_id=third.id)  # a queued one: frees no slot
+    assert _history(acme, third.id)[:2] == ["CREATED", "QUEUED"]
+    assert _row(acme, third.id).state == "KILLED"
+    assert _row(acme, second.id).state == "QUEUED"
+    assert sent == []
+    execution_kill(tenant=acme, execution_id=first.id)
+    assert _row(acme, first.id).state == "KILLED"
+    assert _history(acme, second.id) == ["CREATED", "QUEUED", "RUNNING"]
+    assert ("advance", (acme.pk, second.id), {}) in sent
+
+
 def test_a_created_execution_reaching_the_executor_is_admitted_like_a_new_one(acme, alice, sent):
     """A replay or a deferred first decision: CREATED rows go through the same gate."""
     flow_create(tenant=acme, user=alice, source=flow("QUEUE"))
