@@ -38,6 +38,7 @@ from executions.engine.states import State
 from executions.engine.tasks.base import LogLine
 from executions.models import Execution
 from flows.models import Flow
+from tenants.errors import NotFound
 from tenants.models import Tenant
 
 log = logging.getLogger("aviary.executor")
@@ -124,7 +125,10 @@ def released(*, tenant: Tenant, ended: Snapshot) -> None:
     should the message be lost)."""
     from executions.services import flow_spec  # services imports this module
 
-    spec = flow_spec(tenant, ended.namespace, ended.flow_id, ended.flow_revision)
+    try:  # cached per revision: no query for the process that just decided the end
+        spec = flow_spec(tenant, ended.namespace, ended.flow_id, ended.flow_revision)
+    except NotFound:  # its revision is gone with the flow: nothing can be queued behind it
+        return
     rule = rule_of(spec)
     if rule is None or rule.behavior != QUEUE:
         return
