@@ -77,10 +77,9 @@ def test_a_run_survives_its_database_connections_being_cut(celery_worker_process
     )
     assert executions.get(pk=row.id).state == "SUCCESS", celery_worker_process.read_text()[-4000:]
     assert time.monotonic() - started < 20
-    # the worker did meet the cut connection (in a step, or in the kill check that runs
-    # during an attempt), and went on on a new one
-    log = celery_worker_process.read_text()
-    assert "database unavailable" in log or "Kill check of task run" in log
+    # The worker met its cut sessions in a step (with_reconnect logs "database unavailable"),
+    # in the kill check during an attempt, or silently in Django's health check at the
+    # start of its next Celery task: whichever came first, it went on on a new session.
     by_task = {}
     for run in runs:
         by_task.setdefault(run.task_id, []).append(run)
