@@ -18,8 +18,9 @@ from executions.models import Execution, LogEntry, TaskRun
 from flows.models import Flow
 from flows.services import flow_create
 from tenants.errors import Unprocessable
+from tenants.kv_services import kv_set
 from tenants.storage.local import LocalStorage
-from tests.executions.engine.test_conformance import CASES, FLOWS, WAIT_CASES
+from tests.executions.engine.test_conformance import CASES, FLOWS, WAIT_CASES, check_uploads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -105,6 +106,8 @@ CELERY_CASES = [case for case in CASES if case.id not in API_REFUSES]
 @pytest.mark.parametrize("case", CELERY_CASES, ids=[case.id for case in CELERY_CASES])
 def test_it_runs_the_conformance_flow_on_celery(case, celery_worker_process, acme, alice):
     flow = _create_with_subflows(acme, alice, case.file)
+    for key, value in case.kv.items():
+        kv_set(tenant=acme, namespace=flow.namespace.name, key=key, value=value)
     row = services.execution_create(
         tenant=acme,
         namespace=flow.namespace.name,
@@ -113,7 +116,9 @@ def test_it_runs_the_conformance_flow_on_celery(case, celery_worker_process, acm
         labels=[(label.key, label.value) for label in case.labels],
     )
     final = _final(acme, row.id)
-    case.check(_result(acme, final))
+    result = _result(acme, final)
+    case.check(result)
+    check_uploads(case, result, LocalStorage(acme.slug))
 
 
 def _until_ended_or_waiting(tenant, execution_id: str, timeout: float = 60) -> Execution:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,13 +28,14 @@ from executions.engine.flow import FlowSpec, load_flow
 from executions.engine.flowables.waits import on_resume_definitions
 from executions.engine.inputs import FileUpload, resolve_inputs
 from executions.engine.inputs.files import ExecutionInputFiles
-from executions.engine.local import FlowDirectory, MemoryStorage
+from executions.engine.local import FlowDirectory, MemoryKV, MemoryStorage
 from executions.engine.model import CORRELATION_ID, Execution, Label, TaskRun
 from executions.engine.rendering import expressions_renderer
 from executions.engine.runner import RunResult
 from executions.engine.states import State
 from tests.executions.engine.fakes import fake_renderer
 from tests.executions.engine.helpers import run
+from tests.executions.engine.inputs.test_resolution import KESTRA_VALID
 
 CONFORMANCE = Path(__file__).resolve().parents[4] / "shared" / "kestra-conformance"
 FLOWS = CONFORMANCE / "flows"
@@ -56,6 +59,10 @@ class Case:
     label: str = ""
     pebble: bool = False  # needs the real expression language
     labels: tuple[Label, ...] = ()
+    # `inputs` as a user gives them (text, FileUpload), typed and validated as the API does
+    # (executions.engine.inputs); without it, `inputs` are already typed
+    resolve: bool = False
+    kv: dict[str, Any] = field(default_factory=dict)  # KV entries of the flow's namespace
 
     @property
     def id(self) -> str:
@@ -313,6 +320,54 @@ def _task_flow(state: State, child_state: State, child_runs: int, extracted: str
     return check
 
 
+def _kv_found(result: RunResult) -> None:
+    ends(State.SUCCESS, 2)(result)
+    assert [r.outputs["value"] for r in result.execution.task_runs] == ["value", "value"]
+
+
+KV_MISSING = "The key 'my-key' does not exist in the namespace 'io.kestra.tests'."
+
+
+def _kv_missing(result: RunResult) -> None:
+    """`?? null` makes [0] empty; `errorOnMissing` fails [1] (so the execution, as no task
+    allows the failure: Kestra's KvFunctionTest does not assert it)."""
+    ends(State.FAILED, 2, get=State.SUCCESS, getWithArgs=State.FAILED)(result)
+    assert result.task_run("get").outputs["value"] == ""
+    failed = result.task_run("getWithArgs")
+    assert any(KV_MISSING in line.message for line in result.logs if line.task_run_id == failed.id)
+
+
+FILE_URI = r"kestra:///io/kestra/tests/inputs/executions/.*/inputs/file/application-test.yml"
+
+
+def _inputs(json_text: str) -> Callable:
+    """Kestra's InputsTest `inputFlow` (and `inputEmptyJsonFlow` for `json={}`): the typed
+    inputs as the tasks render them; the SECRET one in clear for the task only."""
+
+    def check(result: RunResult) -> None:
+        ends(State.SUCCESS, 14)(result)
+        value = {r.task_id: r.outputs.get("value") for r in result.execution.task_runs}
+        assert re.fullmatch(FILE_URI, value["file"])
+        assert value["secret"] == "secret"
+        assert value["optional"] == ""
+        assert (value["string"], value["int"], value["float"]) == ("myString", "42", "42.42")
+        assert value["instant"] == "2019-10-06T18:27:49Z"
+        items = [r.outputs["value"] for r in result.execution.task_runs if r.task_id == "log"]
+        assert items == ["1", "2", "3"]
+        assert value["json"] == value["jsonOutput"] == json_text
+        assert json.loads(value["yamlOutput"]) == {"some": "property", "alist": ["of", "values"]}
+        inputs = result.execution.inputs
+        assert inputs["file"] == value["file"]
+        assert (inputs["int"], inputs["float"], inputs["bool"]) == (42, 42.42, False)
+        assert inputs["nested"] == {"string": "a string", "bool": True, "more": {"int": 123}}
+        assert inputs["array"] == [1, 2, 3]
+        assert inputs["json"] == json.loads(json_text)
+        assert inputs["instantDefaults"] == "2013-08-09T14:19:00Z"
+        assert (inputs["optional"], inputs["optionalFile"], inputs["empty"]) == (None, None, "")
+
+    return check
+
+
 TASK_FLOW_LABELS = (Label("mainFlowExecutionLabel", "execFoo"),)
 
 LABELS_INPUTS = {
@@ -457,6 +512,16 @@ CASES = [
         ends(State.FAILED, 1, per_item=State.FAILED),
         {"items": "You will fail"},
     ),
+    Case("inputs.yaml", _inputs('{"a":"b"}'), KESTRA_VALID, resolve=True),
+    Case(
+        "inputs.yaml",
+        _inputs("{}"),
+        {**KESTRA_VALID, "json": "{}"},
+        label="json={}",
+        resolve=True,
+    ),
+    Case("kv.yaml", _kv_found, label="key set", pebble=True, kv={"my-key": {"field": "value"}}),
+    Case("kv.yaml", _kv_missing, {"errorOnMissing": True}, label="no key", pebble=True),
 ]
 
 # --- flows that wait: Pause (resumed by a user, or by its delay or timeout) and WaitFor ---
@@ -614,8 +679,6 @@ SKIPPED = {
     "sla-execution-condition.yaml": "SLA is not in the engine core yet",
     "sla-max-duration-fail.yaml": "SLA is not in the engine core yet",
     "sla-max-duration-ok.yaml": "SLA is not in the engine core yet",
-    "inputs.yaml": "input typing and validation live in executions.engine.inputs",
-    "kv.yaml": "the kv() function needs the KV port of the expression language",
 }
 
 
@@ -637,15 +700,37 @@ def test_it_runs_the_conformance_flow_like_kestra(
             pytest.skip("needs flows.expressions (Pebble) for this flow's templates")
         render = expressions_renderer
     spec = load_flow((FLOWS / case.file).read_text())
+    storage, kv = MemoryStorage(), MemoryKV(spec.namespace)
+    for key, value in case.kv.items():
+        kv.set(key, value)
+    inputs = dict(case.inputs)
+    if case.resolve:  # typed and validated as the API and `flow test` do
+        files = ExecutionInputFiles(storage, spec.namespace, spec.id, EXECUTION_ID)
+        resolution = resolve_inputs(list(spec.inputs), inputs, files=files)
+        assert resolution.violations == []
+        inputs = resolution.nested()
     result = run(
         spec,
-        dict(case.inputs),
+        inputs,
         renderer=render,
         labels=case.labels,
         flows=corpus().lookup,
-        storage=MemoryStorage(),
+        storage=storage,
+        kv=kv,
+        execution_id=EXECUTION_ID,
     )
     case.check(result)
+    check_uploads(case, result, storage)
+
+
+def check_uploads(case: Case, result: RunResult, storage: Any) -> None:
+    """Each file given for a FILE input is in the storage, under the input's URI."""
+    for input_id, value in case.inputs.items():
+        if isinstance(value, FileUpload):
+            assert storage.get(result.execution.inputs[input_id]) == value.data
+
+
+EXECUTION_ID = "conformance"
 
 
 @cache
