@@ -35,6 +35,11 @@ class Execution(TenantOwned):
     schedule_date = models.DateTimeField(null=True, blank=True)
     # When the executor must decide again (retry delay, timeout, sleep): read by the waker.
     wake_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every save of the engine (executions/snapshots.py), which stamps the task
+    # runs it writes with it: a process that holds the snapshot of version n reads only the
+    # task runs above n, and `task_run_count` tells it when some were deleted.
+    version = models.BigIntegerField(default=0)
+    task_run_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-start_date", "-id"]
@@ -70,6 +75,7 @@ class TaskRun(TenantOwned):
     # means the worker died, and the sweeper gives the task run a new attempt elsewhere.
     lease_owner = models.CharField(max_length=200, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
+    version = models.BigIntegerField(default=0)  # the execution's version that wrote it
 
     class Meta:
         ordering = ["execution", "position"]
@@ -81,7 +87,8 @@ class TaskRun(TenantOwned):
                 fields=["lease_until"],
                 name="taskrun_running_lease",
                 condition=models.Q(state="RUNNING"),
-            )
+            ),
+            models.Index(fields=["execution", "version"], name="taskrun_execution_version"),
         ]
 
     def __str__(self) -> str:

@@ -240,8 +240,7 @@ def _locked(tenant: Tenant, execution_id: str) -> tuple[Execution, Snapshot] | N
     if row is None:
         return None
     row.tenant = tenant  # known already: no join, no second read
-    runs = list(TaskRun.objects.for_tenant(tenant).filter(execution=row).order_by("position"))
-    return row, snapshots.snapshot(row, runs)
+    return row, snapshots.locked_snapshot(tenant, row)
 
 
 @dataclass

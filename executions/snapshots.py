@@ -4,9 +4,14 @@ updates a few rows per decision, not a growing document)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from django.db import transaction
 
 from executions import notify, subflows
 from executions.engine.model import Attempt, Label
@@ -41,13 +46,17 @@ def task_run_snapshot(row: TaskRun) -> TaskRunSnapshot:
 
 
 def snapshot(row: Execution, task_runs: list[TaskRun]) -> Snapshot:
+    return snapshot_of(row, tuple(task_run_snapshot(tr) for tr in task_runs))
+
+
+def snapshot_of(row: Execution, task_runs: tuple[TaskRunSnapshot, ...]) -> Snapshot:
     return Snapshot(
         id=row.id,
         namespace=row.namespace,
         flow_id=row.flow_id,
         flow_revision=row.flow_revision,
         state=_history(row.histories),
-        task_runs=tuple(task_run_snapshot(tr) for tr in task_runs),
+        task_runs=task_runs,
         inputs=row.inputs,
         outputs=row.outputs,
         labels=tuple(Label(item["key"], item["value"]) for item in row.labels),
@@ -113,19 +122,25 @@ def save(
     again. Only what changed is written: the execution row when one of its fields did, new
     task runs in one INSERT, changed ones by id. `leases` sets a task run's lease owner and
     expiry in the same statement (a worker's claim, its report)."""
-    fields = {**_execution_fields(after), "wake_at": wake_at}
+    fields = {
+        **_execution_fields(after),
+        "wake_at": wake_at,
+        "task_run_count": len(after.task_runs),
+    }
     executions = Execution.objects.for_tenant(tenant)
     leases = leases or {}
     if before is None:
-        row = executions.create(id=after.id, **fields)
+        version = 1
+        row = executions.create(id=after.id, version=version, **fields)
     else:
         if row is None:
             row = executions.get(pk=after.id)
+        version = row.version + 1  # the row is locked: no other writer between read and write
         changed = {name: value for name, value in fields.items() if getattr(row, name) != value}
-        if changed:
-            executions.filter(pk=after.id).update(**changed)
-            for name, value in changed.items():
-                setattr(row, name, value)
+        changed["version"] = version
+        executions.filter(pk=after.id).update(**changed)
+        for name, value in changed.items():
+            setattr(row, name, value)
     old = {run.id: run for run in before.task_runs} if before else {}
     task_runs = TaskRun.objects.for_tenant(tenant)
     new_rows = []
@@ -139,14 +154,16 @@ def save(
                     id=run.id,
                     execution=row,
                     position=position,
+                    version=version,
                     **_task_run_fields(run),
                     **lease,
                 )
             )
-        elif previous != run or lease:
-            task_runs.filter(pk=run.id).update(**_task_run_fields(run), **lease)
+        elif (previous is not run and previous != run) or lease:
+            task_runs.filter(pk=run.id).update(**_task_run_fields(run), version=version, **lease)
     if new_rows:
         task_runs.bulk_create(new_rows)
+    _remember_on_commit(tenant, after.id, version, after.task_runs)
     notify.execution_changed(tenant=tenant, execution_id=row.id)  # on commit, once
     subflows.ended(tenant, before, after)  # a child that ends tells its parent, on commit
     if before is not None and _leaves_a_slot(before.current, after.current):
@@ -168,3 +185,89 @@ def _lease_fields(
         return {}
     owner, until = leases[task_run_id]
     return {"lease_owner": owner, "lease_until": until}
+
+
+# --- the engine's read of an execution it holds locked ------------------------------------
+#
+# A step of the engine (a claim, a report, an executor pass) needs the execution's every
+# task run. Reading and converting them all on every step costs n rows per step, n² over a
+# loop of n iterations. Each process keeps, per execution, the task runs of the last version
+# it saw committed; a step then reads only the task runs written since (the `version` each
+# save stamps), or none when the version has not moved, as when one worker runs a
+# sequential flow. A count that disagrees (task runs deleted by a restart) or a version gone
+# backwards means: read them all.
+
+CACHED_EXECUTIONS = 512
+
+
+@dataclass
+class _Known:
+    version: int
+    task_runs: tuple[TaskRunSnapshot, ...]
+
+
+_known: OrderedDict[tuple[int, str], _Known] = OrderedDict()
+_known_lock = threading.Lock()
+
+
+def _remember(tenant_pk: int, execution_id: str, known: _Known) -> None:
+    key = (tenant_pk, execution_id)
+    with _known_lock:
+        current = _known.get(key)
+        if current is not None and current.version > known.version:
+            return  # a later version is already known
+        _known[key] = known
+        _known.move_to_end(key)
+        while len(_known) > CACHED_EXECUTIONS:
+            _known.popitem(last=False)
+
+
+def _remember_on_commit(
+    tenant: Tenant, execution_id: str, version: int, task_runs: tuple[TaskRunSnapshot, ...]
+) -> None:
+    """Known once committed: a rolled-back save must not be taken for the row's content."""
+    known = _Known(version, task_runs)
+    transaction.on_commit(lambda: _remember(tenant.pk, execution_id, known))
+
+
+def forget_all() -> None:
+    with _known_lock:
+        _known.clear()
+
+
+def locked_snapshot(tenant: Tenant, row: Execution) -> Snapshot:
+    """The snapshot of `row`, an execution row this transaction holds locked (`SELECT ...
+    FOR UPDATE`: no writer can move its version meanwhile), from what this process knows
+    plus the task runs written since."""
+    key = (tenant.pk, row.id)
+    with _known_lock:
+        known = _known.get(key)
+    runs = TaskRun.objects.for_tenant(tenant).filter(execution=row)
+    task_runs: tuple[TaskRunSnapshot, ...] | None = None
+    if known is not None and known.version == row.version:
+        task_runs = known.task_runs
+    elif known is not None and known.version < row.version:
+        changed = [
+            task_run_snapshot(r)
+            for r in runs.filter(version__gt=known.version).order_by("position")
+        ]
+        merged = _merged(known.task_runs, changed)
+        if len(merged) == row.task_run_count:
+            task_runs = merged
+    if task_runs is None:
+        task_runs = tuple(task_run_snapshot(r) for r in runs.order_by("position"))
+    _remember(tenant.pk, row.id, _Known(row.version, task_runs))
+    return snapshot_of(row, task_runs)
+
+
+def _merged(
+    known: tuple[TaskRunSnapshot, ...], changed: list[TaskRunSnapshot]
+) -> tuple[TaskRunSnapshot, ...]:
+    """`known` with each changed task run replaced in place, the new ones appended in their
+    order (a task run's position never changes but in a restart, which deletes some and
+    so fails the caller's count check)."""
+    replaced = {run.id: run for run in changed}
+    ids = {run.id for run in known}
+    merged = [replaced.get(run.id, run) for run in known]
+    merged += [run for run in changed if run.id not in ids]
+    return tuple(merged)

@@ -39,10 +39,12 @@ def _fresh_process_caches():
     """Each test starts with empty per-process caches: the database they mirrored is rolled
     back or flushed between tests, the process is not."""
     from accounts.selectors import active_tokens
+    from executions import snapshots
     from tenants.selectors import member_tenants
 
     active_tokens.clear()
     member_tenants.clear()
+    snapshots.forget_all()
 
 
 @pytest.fixture
