@@ -288,6 +288,10 @@ class _Runner:
                 self.first_log = len(self.logs)
                 continue
             if execution.current.terminated:
+                if any(isinstance(a, RunTaskRun) for a in actions):
+                    # tasks that ended after the execution did: their results are recorded
+                    # as the executor records a late report (no retry, nothing new)
+                    execution, _ = self.decide(execution)
                 return RunResult(execution, self.logs, retried, self.children)
             if any(isinstance(a, RunTaskRun) for a in actions) or progressed(actions):
                 continue

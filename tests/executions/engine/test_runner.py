@@ -90,3 +90,32 @@ def test_it_reports_an_execution_that_cannot_progress(monkeypatch):
     )
     with pytest.raises(EngineStuck, match="RUNNING and stuck"):
         run(spec)
+
+
+def test_a_task_that_ends_after_its_execution_has_its_result_recorded():
+    """A Switch without a match fails its Parallel and the execution at once (correction 3:
+    no waiting for siblings); the sibling sent in the same step still ends, its late result
+    recorded as the executor records a late report."""
+    result = run(
+        """
+        tasks:
+          - id: par
+            type: io.kestra.plugin.core.flow.Parallel
+            tasks:
+              - id: say
+                type: io.kestra.plugin.core.log.Log
+                message: hello
+              - id: choose
+                type: io.kestra.plugin.core.flow.Switch
+                value: nowhere
+                cases:
+                  somewhere:
+                    - id: never
+                      type: io.kestra.plugin.core.log.Log
+                      message: never
+        """
+    )
+    assert result.execution.current is State.FAILED
+    say = next(run for run in result.execution.task_runs if run.task_id == "say")
+    assert say.current is State.SUCCESS
+    assert say.last_attempt.state.current is State.SUCCESS
