@@ -255,6 +255,14 @@ class _Step:
     launcher: subflows.Launcher | None = None  # the child executions to write with it
 
 
+def _executor_lines(current: Snapshot, actions: list[Action], now: datetime) -> list[LogLine]:
+    return [
+        LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
+        for a in actions
+        if isinstance(a, EmitLog)
+    ]
+
+
 def _decide(
     spec: FlowSpec,
     current: Snapshot,
@@ -274,20 +282,12 @@ def _decide(
         now = timezone.now()
         actions = decide(spec, current, now, services=services)
         emitted.extend(actions)
-        logs += [
-            LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
-            for a in actions
-            if isinstance(a, EmitLog)
-        ]
+        logs += _executor_lines(current, actions, now)
         current = apply_actions(current, actions, now)
         if launcher is not None and any(isinstance(a, StartSubflow) for a in actions):
             answers = launcher.start(current, spec, actions)
             emitted.extend(answers)
-            logs += [
-                LogLine(a.level, a.message, now, a.task_run_id, task_id_of(current, a.task_run_id))
-                for a in answers
-                if isinstance(a, EmitLog)
-            ]
+            logs += _executor_lines(current, answers, now)
             current = apply_actions(current, answers, now)
         if current.current.terminated or not progressed(actions):
             break

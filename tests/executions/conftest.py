@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,11 @@ from tests.conftest import die_with_parent
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    from config.celery import app
-
-    with django_db_blocker.unblock():
-        db = connection.settings_dict
+@contextmanager
+def celery_worker(log_path: Path, name: str) -> Iterator[Path]:
+    """A Celery worker process (executor and worker queues, 2 processes) on the test
+    database and the test process's Redis database, started and ready; stopped on exit."""
+    db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {
         **os.environ,
@@ -33,47 +34,44 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
         "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
     }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
+                *("-Q", "executor,worker", "-c", "2", "--without-heartbeat"),
+                *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
+                *("-n", f"{name}-{os.getpid()}@localhost"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "ready." not in log_path.read_text():
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, f"the Celery worker {name} did not start"
+                time.sleep(0.1)
+            yield log_path
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    from config.celery import app
+
     app.control.purge()  # messages a previous run left behind
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "executor,worker",
-            "-c",
-            "2",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            f"test-{os.getpid()}@localhost",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent,
-    )
-    deadline = time.monotonic() + 30
-    while "ready." not in log_path.read_text():
-        assert process.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, "the Celery worker did not start in 30 s"
-        time.sleep(0.1)
-    yield log_path
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with django_db_blocker.unblock():
+        log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+        with celery_worker(log_path, "test") as log:
+            yield log
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ started in creation order as slots free, decided under the flow row's lock. Driv
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime
@@ -20,8 +17,7 @@ from executions.engine.model import new_execution
 from executions.engine.states import State
 from executions.models import Execution, LogEntry, TaskRun
 from flows.services import flow_create
-from tests.conftest import die_with_parent
-from tests.executions.conftest import ROOT
+from tests.executions.conftest import ROOT, celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -265,46 +261,8 @@ def test_a_flow_without_concurrency_runs_no_concurrency_query(acme, alice, sent)
 @pytest.fixture
 def second_worker(celery_worker_process, tmp_path):
     """Another Celery worker process (executor and worker queues) beside the session's."""
-    from django.conf import settings
-
-    env = dict(os.environ)
-
-    db = connection.settings_dict
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings_test",
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        AVIARY_TEST_BROKER_URL=settings.CELERY_BROKER_URL,
-        AVIARY_STORAGE_ROOT=settings.AVIARY["STORAGE_ROOT"],
-    )
-    log_path = tmp_path / "worker-2.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
-                *("-Q", "executor,worker", "-c", "2", "--without-heartbeat"),
-                *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
-                *("-n", f"second-{os.getpid()}@localhost"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        deadline = time.monotonic() + 30
-        while "ready." not in log_path.read_text():
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "the second Celery worker did not start"
-            time.sleep(0.1)
+    with celery_worker(tmp_path / "worker-2.log", "second") as log_path:
         yield log_path
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _overlap(intervals: list[tuple[datetime, datetime]]) -> int:
