@@ -23,6 +23,7 @@ from executions.engine.subflows import (
 )
 from executions.engine.tasks.for_each_item import lines_of, size_in_bytes, split_lines
 from tests.executions.engine.helpers import Stepper, run
+from tests.executions.engine.test_conformance import FLOWS as CORPUS_DIR
 from tests.executions.engine.test_conformance import corpus
 
 NS = "company.team"
@@ -558,5 +559,6 @@ def test_an_invalid_batch_fails_the_split_with_its_value(batch):
         split_lines(["a"], batch, "\n")
 
 
+@pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason="shared/kestra-conformance is missing")
 def test_the_corpus_reads_as_a_flows_directory():
     assert corpus().lookup("io.kestra.tests", "switch", None).id == "switch"
