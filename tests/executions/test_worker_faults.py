@@ -122,3 +122,61 @@ def test_it_wakes_executions_whose_delayed_message_was_lost(acme, alice, sent):
     sent.clear()
     assert services.executions_wake_due() == 1
     assert sent == [("advance", (acme.pk, row.id), {})]
+
+
+LOOP = """id: loop
+namespace: company.team
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b", "c"]
+    concurrencyLimit: 0
+    tasks:
+      - id: nap
+        type: io.kestra.plugin.core.flow.Sleep
+        duration: PT1S
+"""
+
+
+def test_a_worker_killed_in_a_foreach_loses_no_iteration_and_runs_none_twice(
+    acme, alice, sent, settings
+):
+    settings.AVIARY = {**settings.AVIARY, "TASK_LEASE_SECONDS": 1}
+    flow_create(tenant=acme, user=alice, source=LOOP)
+    row = services.execution_create(
+        tenant=acme, namespace="company.team", flow_id="loop", provided={}
+    )
+    runs = TaskRun.objects.for_tenant(acme).filter(execution_id=row.id)
+    naps = {run.value: run.id for run in runs.filter(task_id="nap")}
+    assert sorted(naps) == ["a", "b", "c"]
+    assert sorted(args[2] for name, args, _ in sent if name == "run") == sorted(naps.values())
+    sent.clear()
+
+    doomed = _doomed_worker(acme.pk, row.id, naps["b"])
+    deadline = time.monotonic() + 20
+    while not runs.filter(pk=naps["b"], state="RUNNING").exclude(lease_owner="").exists():
+        assert doomed.poll() is None, "the worker process ended early"
+        assert time.monotonic() < deadline, "the worker never started the iteration"
+        time.sleep(0.05)
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=10)
+
+    for value in ("a", "c"):  # the other iterations go on on a live worker
+        services.task_run_execute(tenant=acme, execution_id=row.id, task_run_id=naps[value])
+    time.sleep(1.2)
+    assert services.task_runs_recover_lost() == 1
+    assert sent == [("run", (acme.pk, row.id, naps["b"]), {"takeover": True})]
+    sent.clear()
+    services.task_run_execute(
+        tenant=acme, execution_id=row.id, task_run_id=naps["b"], takeover=True
+    )
+    for _ in range(5):
+        if Execution.objects.for_tenant(acme).get(pk=row.id).state == "SUCCESS":
+            break
+        services.execution_advance(tenant=acme, execution_id=row.id)
+
+    assert Execution.objects.for_tenant(acme).get(pk=row.id).state == "SUCCESS"
+    nap_runs = {run.value: run for run in runs.filter(task_id="nap")}
+    assert sorted(nap_runs) == ["a", "b", "c"]  # one task run per iteration, none twice
+    attempts = {value: [a[-1][0] for a in run.attempts] for value, run in nap_runs.items()}
+    assert attempts == {"a": ["SUCCESS"], "b": ["KILLED", "SUCCESS"], "c": ["SUCCESS"]}
