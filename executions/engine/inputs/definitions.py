@@ -8,28 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-INPUT_TYPES = frozenset(
-    {
-        "STRING",
-        "ENUM",
-        "SELECT",
-        "INT",
-        "FLOAT",
-        "BOOLEAN",
-        "DATETIME",
-        "DATE",
-        "TIME",
-        "DURATION",
-        "FILE",
-        "JSON",
-        "URI",
-        "SECRET",
-        "ARRAY",
-        "MULTISELECT",
-        "YAML",
-        "EMAIL",
-    }
-)
+from flows.tasktypes.common import INPUT_TYPES as INPUT_TYPE_NAMES
+
+INPUT_TYPES = frozenset(INPUT_TYPE_NAMES)  # one list, the validator's
 TYPE_ALIASES = {"BOOL": "BOOLEAN"}
 """`BOOL` is not a Kestra 0.20 type; flows.spec warns and reads it as BOOLEAN, and so does this."""
 
