@@ -79,6 +79,13 @@ def _render_item(ctx: FlowableContext, item: Any) -> Any:
     raise FlowableError(f"Unknown value element type: {type(item).__name__}")
 
 
+# A loop decides on every step of its execution: its children (one per value and task, a
+# thousand and more) are listed once per loop task run and reused while its values and
+# task (the same spec object: specs are cached per revision) are the same.
+_CHILDREN: dict[tuple[str, str], tuple[list[Any], Any, tuple[Child, ...]]] = {}
+_CHILDREN_KEPT = 64
+
+
 class ForEach(FlowableHandler):
     """Each child once per value; `concurrencyLimit` values at once (default 1, 0 = all)."""
 
@@ -94,7 +101,15 @@ class ForEach(FlowableHandler):
     def tasks(self, ctx: FlowableContext) -> list[Child] | None:
         values = ctx.engine_state.get("values") or []
         tasks = ctx.task.branch("tasks")
-        return [Child(task, value) for value in values for task in tasks]
+        key = (ctx.task_run.id, ctx.task.id)
+        known = _CHILDREN.get(key)
+        if known is not None and known[1] is ctx.task and known[0] == values:
+            return list(known[2])
+        children = [Child(task, value) for value in values for task in tasks]
+        if len(_CHILDREN) >= _CHILDREN_KEPT:
+            _CHILDREN.pop(next(iter(_CHILDREN)))
+        _CHILDREN[key] = (list(values), ctx.task, tuple(children))
+        return children
 
     def limit(self, ctx: FlowableContext) -> int:
         value = ctx.prop("concurrencyLimit", 1)
