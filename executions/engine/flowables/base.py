@@ -196,21 +196,22 @@ def grouped_nexts(current: list[Child], runs: ChildRuns, limit: int) -> list[Chi
     waiting: list[Child] = []
     active = 0
     for group in groups.values():
-        started = False
-        ended = True
-        for child in group:
+        # the last child with a task run says where the group is (`sequential_nexts`)
+        last_index, last_run, ended = -1, None, True
+        for index, child in enumerate(group):
             run = by_key.get((child.task.id, child.value))
             if run is None:
                 ended = False
             else:
-                started = True
+                last_index, last_run = index, run
                 if run.state.current not in TERMINATED:
                     ended = False
-        if not started:
+        if last_run is None:
             waiting.append(group[0])
         elif not ended:
             active += 1
-            result.extend(sequential_nexts(group, runs))
+            if last_run.state.current in TERMINATED and last_index + 1 < len(group):
+                result.append(group[last_index + 1])
     free = len(waiting) if limit <= 0 else max(limit - active, 0)
     return result + waiting[:free]
 
