@@ -73,10 +73,6 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def available_actions() -> list[str]:
-    return list(HANDLERS)
-
-
 # --- which executions ---------------------------------------------------------------------
 
 
