@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from bench.engine import bench_user
 from bench.environment import BenchError, CpuMeter, free_port, gunicorn
 from bench.report import Report, distribution_ms
-from config.web_server import describe
+from config.processes import describe
 from executions import search
 from executions.models import Execution
 from tenants.models import Tenant

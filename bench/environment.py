@@ -12,7 +12,6 @@ import platform
 import resource
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -196,23 +195,9 @@ class Service:
 def celery_worker(log: TextIO) -> Service:
     """The worker `manage.py up` starts (executor and worker queues, 2 processes, INFO logs),
     without the start-up synchronisation with other workers (mingle)."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        "executor,worker",
-        "-c",
-        "2",
-        "--without-mingle",
-        "-n",
-        f"bench-{os.getpid()}@%h",
-        "--loglevel",
-        "INFO",
-    ]
+    from config.processes import celery_worker_command
+
+    command = celery_worker_command(f"bench-{os.getpid()}@%h", 2, "--without-mingle")
     return Service("celery", command, ready=" ready.", log=log)
 
 
@@ -228,8 +213,8 @@ def purge_queues() -> int:
 
 
 def gunicorn(port: int, log: TextIO) -> Service:
-    """The web server as `manage.py up` starts it (config/web_server.py)."""
-    from config.web_server import gunicorn_command
+    """The web server as `manage.py up` starts it (config/processes.py)."""
+    from config.processes import gunicorn_command
 
     command = gunicorn_command(f"127.0.0.1:{port}")
     return Service("gunicorn", command, ready="Booting worker", log=log)

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from config.api_schema import error_responses
 from executions import deletion, selectors, services
 from executions.engine.inputs import FileUpload
-from tenants.api_base import TenantApi
-from tenants.errors import InvalidInput, Unprocessable, Violation
+from tenants.api_base import TenantApi, query_flag
+from tenants.errors import Unprocessable, Violation
 
 WAIT_LIMIT = timedelta(minutes=5)
 
@@ -113,20 +113,11 @@ class ExecutionDetailApi(TenantApi):
         deletion.execution_delete(
             tenant=self.tenant,
             execution_id=execution_id,
-            delete_logs=_flag(request, "deleteLogs"),
-            delete_metrics=_flag(request, "deleteMetrics"),
-            delete_storage=_flag(request, "deleteStorage"),
+            delete_logs=query_flag(request, "deleteLogs", True),
+            delete_metrics=query_flag(request, "deleteMetrics", True),
+            delete_storage=query_flag(request, "deleteStorage", True),
         )
         return Response(status=204)
-
-
-def _flag(request: Request, name: str, default: bool = True) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() not in {"true", "false"}:
-        raise InvalidInput(f"{name} must be true or false, got '{raw[:40]}'", field=name)
-    return raw.lower() == "true"
 
 
 class ExecutionLogsApi(TenantApi):

@@ -33,8 +33,8 @@ from executions.restart import (
     parse_state,
     task_run_state_set,
 )
-from tenants.api_base import TenantApi
-from tenants.errors import InvalidInput, Unprocessable, Violation
+from tenants.api_base import TenantApi, query_flag
+from tenants.errors import Unprocessable, Violation
 
 EXECUTION_ID = OpenApiParameter("execution_id", str, OpenApiParameter.PATH)
 REVISION = OpenApiParameter(
@@ -223,31 +223,22 @@ def _started(
     return Response(bulk.bulk_action_as_json(started), status=202, headers={"Location": location})
 
 
-def _flag(request: Request, name: str, default: bool) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() not in {"true", "false"}:
-        raise InvalidInput(f"{name} must be true or false, got '{raw[:40]}'", field=name)
-    return raw.lower() == "true"
-
-
 def _delete_parameters(request: Request) -> dict[str, Any]:
     """Kestra's delete flags: logs go with an execution (deleteLogs=false is refused, see
     executions/deletion.py) and only ended executions are deleted."""
-    if not _flag(request, "deleteLogs", True):
+    if not query_flag(request, "deleteLogs", True):
         raise Unprocessable(
             "deleteLogs=false is not supported: an execution's log lines are deleted with it",
             field="deleteLogs",
         )
-    if _flag(request, "includeNonTerminated", False):
+    if query_flag(request, "includeNonTerminated", False):
         raise Unprocessable(
             "includeNonTerminated=true is not supported: kill the executions first, then "
             "delete them once they have ended",
             field="includeNonTerminated",
         )
-    _flag(request, "deleteMetrics", True)  # Aviary records no metrics
-    return {"deleteStorage": _flag(request, "deleteStorage", True)}
+    query_flag(request, "deleteMetrics", True)  # Aviary records no metrics
+    return {"deleteStorage": query_flag(request, "deleteStorage", True)}
 
 
 def _label_parameters(labels: Any, field: str = "labels") -> dict[str, Any]:

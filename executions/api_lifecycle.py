@@ -16,8 +16,7 @@ from rest_framework.response import Response
 from config.api_schema import error_responses
 from executions import lifecycle
 from executions.api import _inputs
-from tenants.api_base import TenantApi
-from tenants.errors import InvalidInput
+from tenants.api_base import TenantApi, query_flag
 
 _ID = OpenApiParameter("execution_id", str, OpenApiParameter.PATH)
 _MASK = "********"
@@ -46,7 +45,7 @@ class ExecutionKillApi(TenantApi):
         tags=["Executions"],
     )
     def delete(self, request: Request, tenant: str, execution_id: str) -> Response:
-        _flag(request, "isOnKillCascade")
+        query_flag(request, "isOnKillCascade", True)
         lifecycle.execution_kill(tenant=self.tenant, execution_id=execution_id)
         return Response(status=202)
 
@@ -132,12 +131,3 @@ def _input_json(item: lifecycle.CheckedInput) -> dict[str, Any]:
         "enabled": item.enabled,
         "errors": [{"message": message} for message in item.errors],
     }
-
-
-def _flag(request: Request, name: str, default: bool = True) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() not in {"true", "false"}:
-        raise InvalidInput(f"{name} must be true or false, got '{raw[:40]}'", field=name)
-    return raw.lower() == "true"

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from tenants.errors import InvalidInput
 from tenants.models import Tenant
 from tenants.selectors import tenant_get_for_member
 
@@ -30,3 +31,14 @@ class TenantApi(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.tenant = tenant_get_for_member(slug=kwargs["tenant"], user=request.user)
+
+
+def query_flag(request: Request, name: str, default: bool) -> bool:
+    """A true/false query parameter (absent or empty: `default`); anything else is a 400
+    naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in {"true", "false"}:
+        raise InvalidInput(f"{name} must be true or false, got '{raw[:40]}'", field=name)
+    return raw.lower() == "true"

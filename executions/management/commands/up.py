@@ -15,7 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.celery import ensure_broker_folders
-from config.web_server import gunicorn_command
+from config.processes import celery_worker_command, gunicorn_command
 
 STOP_GRACE_SECONDS = 10
 
@@ -32,22 +32,7 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": gunicorn_command(bind),
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "executor,worker",
-                "-c",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "-n",
-                "worker@%h",
-            ],
+            "worker": celery_worker_command("worker@%h", concurrency),
             "scheduler": [python, "manage.py", "scheduler"],
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}

@@ -1,5 +1,6 @@
-"""How the web server runs, shared by `manage.py up` and the benchmarks (which measure it
-as shipped). No Django import: `manage.py bench` reads it before Django is set up.
+"""How the web server and the Celery worker run, shared by `manage.py up` and the
+benchmarks (which measure them as shipped). No Django import: `manage.py bench` reads it
+before Django is set up.
 
 gunicorn's threaded workers: two processes for the two cores the smallest machine has, and
 enough threads per process that open event streams (`.../follow`, the execution page), each
@@ -33,3 +34,24 @@ def gunicorn_command(bind: str) -> list[str]:
 
 def describe() -> str:
     return f"gunicorn config.wsgi, {WORKERS} workers x {THREADS} threads, access log on"
+
+
+def celery_worker_command(name: str, concurrency: int = 2, *extra: str) -> list[str]:
+    """The worker of both queues (`executor`, `worker`), INFO logs; `extra` options last."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        "executor,worker",
+        "-c",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "-n",
+        name,
+        *extra,
+    ]
