@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "flows",
     "executions",
+    "triggers",
     "apps_ui",
 ]
 

@@ -158,3 +158,44 @@ class BulkAction(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.action} of {self.total} execution(s) ({self.status})"
+
+
+class ExecutionTransition(TenantOwned):
+    """An execution entered a state: written in the transaction that changed it (an outbox),
+    read and deleted by the Flow-trigger evaluator in the transaction that acts on it, so
+    every transition is evaluated exactly once, whatever the number of processes and
+    whenever they crash."""
+
+    id = models.BigAutoField(primary_key=True)
+    execution_id = models.CharField(max_length=32)
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100)
+    state = models.CharField(max_length=12)
+    at = models.DateTimeField()  # when the execution entered the state
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}.{self.flow_id} {self.execution_id} → {self.state}"
+
+
+class SlaMonitor(TenantOwned):
+    """A MAX_DURATION SLA of a running execution and its deadline: checked by the scheduler
+    process (not the execution's own worker, which may be busy or dead), deleted once the
+    execution ends or the violation is handled."""
+
+    id = models.BigAutoField(primary_key=True)
+    execution_id = models.CharField(max_length=32)
+    sla_id = models.CharField(max_length=100)
+    deadline = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deadline"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution_id", "sla_id"], name="sla_monitor_unique")
+        ]
+        indexes = [models.Index(fields=["deadline"], name="sla_monitor_deadline")]
+
+    def __str__(self) -> str:
+        return f"SLA {self.sla_id} of {self.execution_id} due {self.deadline}"

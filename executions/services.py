@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from executions.engine.model import Label, new_execution, new_id, replay_executi
 from executions.engine.progress import next_wake, progressed, task_id_of
 from executions.engine.rendering import expressions_renderer
 from executions.engine.services import EngineServices
-from executions.engine.states import State
+from executions.engine.states import EXECUTION_TRANSITIONS, State
 from executions.engine.tasks.base import LogLine
 from executions.engine.worker import AttemptOutcome, run_attempt
 from executions.kill_watch import KillWatch
@@ -155,9 +155,15 @@ def execution_create(
     flow_id: str,
     provided: Mapping[str, Any],
     labels: Iterable[tuple[str, str]] = (),
+    trigger: Mapping[str, Any] | None = None,
+    schedule_date: datetime | None = None,
+    invalid_inputs_fail: bool = False,
 ) -> Execution:
     """Start an execution of the flow's current revision. Every invalid input is reported
-    together (422) and nothing is stored."""
+    together (422) and nothing is stored, unless `invalid_inputs_fail`: then (a trigger
+    started it, and nobody is there to read a 422) the execution is stored FAILED with a
+    log line naming each problem. `trigger` is Kestra's `{id, type, variables}`, read by
+    templates as `trigger.*`."""
     flow = flow_get(tenant=tenant, namespace=namespace, flow_id=flow_id)
     if flow.disabled:
         raise Conflict(f"Cannot execute disabled flow {namespace}.{flow_id}")
@@ -177,7 +183,7 @@ def execution_create(
         render=lambda template, variables: expressions_renderer(variables).render_typed(template),
         files=files,
     )
-    if resolution.violations:
+    if resolution.violations and not invalid_inputs_fail:
         raise Unprocessable(
             f"Invalid inputs: {len(resolution.violations)} problem(s)",
             violations=resolution.violations,
@@ -189,11 +195,17 @@ def execution_create(
         flow_revision=flow.revision,
         now=now,
         execution_id=execution_id,
-        inputs=secret_inputs.sealed(resolution.nested(), resolution.secret_ids),
+        inputs=secret_inputs.sealed(resolution.nested(), resolution.secret_ids)
+        if not resolution.violations
+        else {},
         flow_labels=[Label(item["key"], item["value"]) for item in flow_labels(flow.spec)],
         labels=[Label(k, v) for k, v in labels],
         tenant_id=tenant.slug,
+        trigger=trigger,
+        schedule_date=schedule_date,
     )
+    if resolution.violations:
+        return _store_failed(tenant, snap, resolution.violations, now)
     spec = flow_spec(tenant, namespace, flow_id, flow.revision, source=flow.source)
     rule = concurrency.rule_of(spec)  # a limited flow decides under its lock, below
     step = _first_step(tenant, spec, snap) if rule is None else None  # nothing stored yet
@@ -212,6 +224,19 @@ def execution_create(
             row = snapshots.save(tenant=tenant, before=None, after=step.after, wake_at=step.wake)
             _write_logs(tenant, _log_rows(tenant, row, step.logs))
             _follow_up(tenant, step)
+    return row
+
+
+def _store_failed(
+    tenant: Tenant, snap: Snapshot, violations: list[Violation], now: datetime
+) -> Execution:
+    failed = replace(snap, state=snap.state.moved_to(State.FAILED, now, EXECUTION_TRANSITIONS))
+    lines = [
+        LogLine("ERROR", f"Invalid input '{v.path}': {v.message}", now) for v in violations
+    ]
+    with transaction.atomic():
+        row = snapshots.save(tenant=tenant, before=None, after=failed, wake_at=None)
+        _write_logs(tenant, _log_rows(tenant, row, lines))
     return row
 
 

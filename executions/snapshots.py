@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from executions import notify, subflows
+from executions import notify, subflows, transitions
 from executions.engine.model import Attempt, Label
 from executions.engine.model import Execution as Snapshot
 from executions.engine.model import TaskRun as TaskRunSnapshot
@@ -163,6 +163,8 @@ def save(
             task_runs.filter(pk=run.id).update(**_task_run_fields(run), version=version, **lease)
     if new_rows:
         task_runs.bulk_create(new_rows)
+    if before is None or after.state is not before.state:
+        transitions.record(tenant, before, after)
     _remember_on_commit(tenant, after.id, version, after.task_runs)
     notify.execution_changed(tenant=tenant, execution_id=row.id)  # on commit, once
     subflows.ended(tenant, before, after)  # a child that ends tells its parent, on commit

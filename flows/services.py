@@ -12,6 +12,7 @@ from flows.spec import FlowValidation, flow_labels, parse_flow
 from tenants.errors import Conflict, FlowSpecError, NotFound, Unprocessable, Violation
 from tenants.models import Tenant
 from tenants.services import namespace_ensure
+from triggers.services import triggers_sync
 
 
 @transaction.atomic
@@ -76,6 +77,7 @@ def flow_delete(*, tenant: Tenant, user: User | None, namespace: str, flow_id: s
         flow=flow, revision=flow.revision, source=flow.source, deleted=True, created_by=user
     )
     FlowLabel.objects.for_tenant(tenant).filter(flow=flow).delete()
+    triggers_sync(tenant=tenant, flow=flow)
     return flow
 
 
@@ -175,6 +177,7 @@ def _revision_append(
             for label in flow_labels(data)
         ]
     )
+    triggers_sync(tenant=tenant, flow=flow)
     return flow
 
 

@@ -72,12 +72,13 @@ def test_a_one_task_execution_takes_a_bounded_number_of_statements(acme, alice, 
     assert f"hello {execution_id}" in {entry.message for entry in messages}
     assert sent == []  # the worker decided the end itself: no executor message left
     # statements, BEGIN and COMMIT included. create, which takes the first decision: the
-    # flow, INSERT execution, INSERT task run, INSERT log. run: the claim (lock, UPDATE
-    # execution's version, UPDATE task run), then the report that decides the end (lock,
-    # UPDATE task run, UPDATE execution, INSERT logs). The task runs are not read again: this
+    # flow, INSERT execution, INSERT task run, INSERT log, INSERT transition (RUNNING, for
+    # Flow triggers). run: the claim (lock, UPDATE execution's version, UPDATE task run),
+    # then the report that decides the end (lock, UPDATE task run, UPDATE execution, INSERT
+    # logs, INSERT transition (SUCCESS)). The task runs are not read again: this
     # process knows them at the execution's version (a worker that does not reads them once,
     # one statement more, then only those written since).
-    assert counts == {"create": 6, "run": 11}
+    assert counts == {"create": 7, "run": 12}
 
 
 def test_a_second_task_costs_one_transaction_and_no_message(acme, alice, sent):
