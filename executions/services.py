@@ -93,6 +93,12 @@ def _services(tenant: Tenant, namespace: str, execution_id: str) -> EngineServic
     )
 
 
+def engine_services(*, tenant: Tenant, namespace: str, execution_id: str) -> EngineServices:
+    """The engine's ports for renders outside a decision (a Flow trigger's conditions and
+    inputs rendered in the upstream execution's context)."""
+    return _services(tenant, namespace, execution_id)
+
+
 def _error_logs(tenant: Tenant, execution_id: str) -> list[dict[str, Any]]:
     rows = LogEntry.objects.for_tenant(tenant).filter(execution_id=execution_id, level="ERROR")
     return [
@@ -158,12 +164,14 @@ def execution_create(
     trigger: Mapping[str, Any] | None = None,
     schedule_date: datetime | None = None,
     invalid_inputs_fail: bool = False,
+    problems: Iterable[Violation] = (),
 ) -> Execution:
     """Start an execution of the flow's current revision. Every invalid input is reported
     together (422) and nothing is stored, unless `invalid_inputs_fail`: then (a trigger
     started it, and nobody is there to read a 422) the execution is stored FAILED with a
     log line naming each problem. `trigger` is Kestra's `{id, type, variables}`, read by
-    templates as `trigger.*`."""
+    templates as `trigger.*`. `problems` are the caller's own (e.g. a trigger's inputs that
+    could not be rendered), reported with the inputs' violations."""
     flow = flow_get(tenant=tenant, namespace=namespace, flow_id=flow_id)
     if flow.disabled:
         raise Conflict(f"Cannot execute disabled flow {namespace}.{flow_id}")
@@ -183,10 +191,11 @@ def execution_create(
         render=lambda template, variables: expressions_renderer(variables).render_typed(template),
         files=files,
     )
-    if resolution.violations and not invalid_inputs_fail:
+    violations = [*problems, *resolution.violations]
+    if violations and not invalid_inputs_fail:
         raise Unprocessable(
-            f"Invalid inputs: {len(resolution.violations)} problem(s)",
-            violations=resolution.violations,
+            f"Invalid inputs: {len(violations)} problem(s)",
+            violations=violations,
         )
     now = timezone.now()
     snap = new_execution(
@@ -196,7 +205,7 @@ def execution_create(
         now=now,
         execution_id=execution_id,
         inputs=secret_inputs.sealed(resolution.nested(), resolution.secret_ids)
-        if not resolution.violations
+        if not violations
         else {},
         flow_labels=[Label(item["key"], item["value"]) for item in flow_labels(flow.spec)],
         labels=[Label(k, v) for k, v in labels],
@@ -204,8 +213,8 @@ def execution_create(
         trigger=trigger,
         schedule_date=schedule_date,
     )
-    if resolution.violations:
-        return _store_failed(tenant, snap, resolution.violations, now)
+    if violations:
+        return _store_failed(tenant, snap, violations, now)
     spec = flow_spec(tenant, namespace, flow_id, flow.revision, source=flow.source)
     rule = concurrency.rule_of(spec)  # a limited flow decides under its lock, below
     step = _first_step(tenant, spec, snap) if rule is None else None  # nothing stored yet

@@ -10,7 +10,7 @@ from django.utils import timezone
 from flows.models import Flow
 from flows.tasktypes import registry
 from tenants.models import Tenant
-from triggers import schedules
+from triggers import dispatch, schedules
 from triggers.engine.keys import match_keys
 from triggers.models import FLOW, SCHEDULE, WEBHOOK, FlowTriggerKey, Trigger
 
@@ -59,6 +59,7 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
         row.save()
         if kind == FLOW:
             _index(tenant, row)
+    dispatch.forget(tenant)
 
 
 def _declared(spec: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:

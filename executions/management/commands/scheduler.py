@@ -12,6 +12,7 @@ from executions.concurrency import queued_start_due
 from executions.periodic import PeriodicJob, SchedulerLoop
 from executions.services import executions_wake_due, task_runs_recover_lost
 from executions.tasks import housekeeping
+from triggers.flow_triggers import transitions_drain
 
 HOUR = 3600.0
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     help = "Run the scheduler in the foreground until Ctrl-C or SIGTERM."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tick", type=float, default=1.0, help="seconds between checks")
+        parser.add_argument("--tick", type=float, default=0.1, help="seconds between checks")
         parser.add_argument("--once", action="store_true", help="run due jobs once and exit")
 
     def handle(self, *args: object, tick: float, once: bool, **options: object) -> None:
@@ -32,6 +33,7 @@ class Command(BaseCommand):
                 PeriodicJob("wake-executions", 1.0, executions_wake_due),
                 PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
                 PeriodicJob("start-queued-executions", 5.0, queued_start_due),
+                PeriodicJob("flow-triggers", 0.5, transitions_drain),
             ],
             tick=tick,
         )

@@ -1,0 +1,427 @@
+"""Flow triggers: an upstream execution's transitions start downstream executions.
+
+Each `ExecutionTransition` (written with the state change, see executions/transitions.py)
+is claimed with `FOR UPDATE SKIP LOCKED`, evaluated, and deleted in the transaction that
+updates the precondition windows and creates the downstream executions: whatever the
+number of processes evaluating, and whenever one dies, a transition is acted on exactly
+once. Transitions of one upstream execution are evaluated in the order they happened.
+
+Candidates come from the `FlowTriggerKey` index, (tenant, namespace, flow id, state) → the
+triggers that may care, so the cost of a transition does not grow with the number of flows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from executions import snapshots
+from executions.engine.model import CORRELATION_ID
+from executions.engine.rendering import RenderError, expressions_renderer
+from executions.engine.variables import base_variables
+from executions.models import Execution, ExecutionTransition, TaskRun
+from executions.services import engine_services, execution_create, flow_spec
+from flows.spec import flow_labels
+from tenants.errors import Violation
+from tenants.models import Tenant
+from triggers.engine import preconditions
+from triggers.engine.conditions import ConditionContext, ConditionError, conditions_pass
+from triggers.engine.keys import ANY, condition_name, trigger_states
+from triggers.models import FLOW, PreconditionWindow, Trigger
+
+log = logging.getLogger("aviary.triggers")
+
+clock = timezone.now  # the time windows' clock (tests set it)
+
+# Seconds spent finding and evaluating the candidates of each transition (not creating the
+# downstream executions), for `bench triggers`; None when nobody measures.
+matching_costs: list[float] | None = None
+
+
+def transitions_process(*, limit: int = 50) -> int:
+    """Evaluate up to `limit` pending transitions; return how many were handled."""
+    with transaction.atomic():
+        rows = list(
+            ExecutionTransition.all_tenants.select_for_update(skip_locked=True)
+            .select_related("tenant")
+            .order_by("id")[:limit]
+        )
+        if not rows:
+            return 0
+        blocked = _held_elsewhere(rows)
+        done = []
+        for row in rows:
+            if row.execution_id in blocked:
+                continue
+            try:
+                with transaction.atomic():
+                    transition_evaluate(row.tenant, row)
+            except Exception:
+                log.exception("Flow triggers of transition %s could not be evaluated", row)
+            done.append(row.pk)
+        ExecutionTransition.all_tenants.filter(pk__in=done).delete()
+        return len(done)
+
+
+def transitions_drain(*, seconds: float = 2.0) -> int:
+    """Process until nothing is pending or `seconds` have passed."""
+    handled = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        count = transitions_process()
+        handled += count
+        if count == 0:
+            break
+    return handled
+
+
+def _held_elsewhere(rows: list[ExecutionTransition]) -> set[str]:
+    """Executions of which another process holds an earlier transition than ours: theirs
+    must be evaluated first (downstream executions start in the upstream's order)."""
+    mine: dict[str, int] = {}
+    for row in rows:
+        mine.setdefault(row.execution_id, row.pk)
+    firsts = (
+        ExecutionTransition.all_tenants.filter(execution_id__in=list(mine))
+        .values("execution_id")
+        .annotate(first=Min("id"))
+    )
+    return {item["execution_id"] for item in firsts if item["first"] < mine[item["execution_id"]]}
+
+
+def candidates(tenant: Tenant, namespace: str, flow_id: str, state: str) -> list[Trigger]:
+    """Enabled Flow triggers whose keys match, other than the upstream flow's own (a flow
+    never triggers itself)."""
+    return list(
+        Trigger.objects.for_tenant(tenant)
+        .filter(
+            kind=FLOW,
+            disabled=False,
+            spec_disabled=False,
+            keys__namespace__in=(namespace, ANY),
+            keys__flow_id__in=(flow_id, ANY),
+            keys__state__in=(state, ANY),
+        )
+        .exclude(namespace=namespace, flow_id=flow_id)
+        .distinct()
+    )
+
+
+def transition_evaluate(tenant: Tenant, transition: ExecutionTransition) -> list[str]:
+    """Evaluate every candidate trigger for one transition; return the ids of the
+    executions started."""
+    started = time.perf_counter()
+    found = candidates(tenant, transition.namespace, transition.flow_id, transition.state)
+    if not found:
+        _measure(started)
+        return []
+    row = Execution.objects.for_tenant(tenant).filter(pk=transition.execution_id).first()
+    if row is None:  # deleted since
+        _measure(started)
+        return []
+    upstream = _UpstreamContext(tenant, row, transition)
+    now = clock()
+    firing = [trigger for trigger in found if _fires(tenant, trigger, upstream, now)]
+    _measure(started)
+    return [_start(tenant, trigger, upstream) for trigger in firing]
+
+
+def _measure(started: float) -> None:
+    if matching_costs is not None:
+        matching_costs.append(time.perf_counter() - started)
+
+
+@dataclass
+class _UpstreamContext:
+    """The upstream execution as conditions, filters and inputs see it; its task runs and
+    template variables are read only when something renders."""
+
+    tenant: Tenant
+    row: Execution
+    transition: ExecutionTransition
+    _variables: dict[str, Any] | None = field(default=None, init=False)
+    _snapshot: Any = field(default=None, init=False)
+
+    @property
+    def upstream(self) -> preconditions.Upstream:
+        return preconditions.Upstream(
+            id=self.row.id,
+            namespace=self.row.namespace,
+            flow_id=self.row.flow_id,
+            state=self.transition.state,
+            labels=tuple((item["key"], item["value"]) for item in self.row.labels),
+        )
+
+    def snapshot(self) -> Any:
+        if self._snapshot is None:
+            runs = list(TaskRun.objects.for_tenant(self.tenant).filter(execution=self.row))
+            self._snapshot = snapshots.snapshot(self.row, runs)
+        return self._snapshot
+
+    def kestra_json(self) -> dict[str, Any]:
+        data = self.snapshot().to_kestra_json()
+        data["state"] = {**data["state"], "current": self.transition.state}
+        return data
+
+    def variables(self, flow: Trigger) -> dict[str, Any]:
+        """The upstream's run variables seen from the downstream flow (Kestra renders with
+        `runContextFactory.of(flow, upstreamExecution)`), plus `trigger.outputs`."""
+        if self._variables is None:
+            row = self.row
+            spec = flow_spec(self.tenant, row.namespace, row.flow_id, row.flow_revision)
+            self._variables = base_variables(spec, self.snapshot())
+        variables = dict(self._variables)
+        variables["flow"] = {"id": flow.flow_id, "namespace": flow.namespace}
+        trigger = dict(variables.get("trigger") or {})
+        trigger["outputs"] = self.row.outputs or {}
+        variables["trigger"] = trigger
+        return variables
+
+    def renderer(self, flow: Trigger) -> Callable[[str], Any]:
+        services = engine_services(
+            tenant=self.tenant, namespace=self.row.namespace, execution_id=self.row.id
+        )
+        templates = expressions_renderer(self.variables(flow), services)
+        return templates.render_typed
+
+    def render_with(self, template: str, variables: Mapping[str, Any]) -> Any:
+        services = engine_services(
+            tenant=self.tenant, namespace=self.row.namespace, execution_id=self.row.id
+        )
+        return expressions_renderer(variables, services).render_typed(template)
+
+    def render_value(self, flow: Trigger, value: Any) -> Any:
+        services = engine_services(
+            tenant=self.tenant, namespace=self.row.namespace, execution_id=self.row.id
+        )
+        return expressions_renderer(self.variables(flow), services).render_value(value)
+
+
+def _fires(tenant: Tenant, trigger: Trigger, context: _UpstreamContext, now: datetime) -> bool:
+    spec = trigger.spec
+    if context.transition.state not in trigger_states(spec):
+        return False
+    plain = [c for c in spec.get("conditions") or [] if condition_name(c) != "MultipleCondition"]
+    if plain and not _conditions_pass(trigger, plain, context):
+        return False
+    multiples = preconditions.multiples(spec)
+    if not multiples:
+        return True
+    windows = []
+    for multiple in multiples:
+        window = _window(tenant, trigger, multiple, context, now)
+        if window is None:
+            return False
+        windows.append((multiple, window))
+    if not all(preconditions.complete(m, w.results) for m, w in windows):
+        return False
+    for multiple, window in windows:
+        if multiple.reset_on_success:
+            window.delete()
+    return True
+
+
+def _conditions_pass(trigger: Trigger, conditions: list[Any], context: _UpstreamContext) -> bool:
+    condition_context = ConditionContext(
+        execution=_UpstreamJson(context),
+        flow={"namespace": trigger.namespace, "id": trigger.flow_id},
+        variables=_LazyVariables(lambda: context.variables(trigger)),
+        render=context.render_with,
+    )
+    try:
+        return conditions_pass(conditions, condition_context)
+    except ConditionError as error:
+        log.warning("Flow trigger %s: condition not evaluated, %s", trigger, error)
+        return False
+
+
+def _lazy_render(trigger: Trigger, context: _UpstreamContext) -> Callable[[str], Any]:
+    made: list[Callable[[str], Any]] = []
+
+    def render(template: str) -> Any:
+        if not made:
+            made.append(context.renderer(trigger))
+        return made[0](template)
+
+    return render
+
+
+def _window(
+    tenant: Tenant,
+    trigger: Trigger,
+    multiple: preconditions.Multiple,
+    context: _UpstreamContext,
+    now: datetime,
+) -> PreconditionWindow | None:
+    """The multiple condition's current window with this upstream's results merged in and
+    saved; None when no window is open now (e.g. after today's deadline)."""
+    windows = PreconditionWindow.objects.for_tenant(tenant)
+    window = windows.select_for_update().filter(trigger=trigger, condition_id=multiple.id).first()
+    if window is None or not preconditions.window_valid(window.start, window.end, now):
+        start, end = preconditions.window_bounds(multiple.time_window, now)
+        if not preconditions.window_valid(start, end, now):
+            return None
+        if window is None:
+            windows.bulk_create(
+                [
+                    PreconditionWindow(
+                        tenant=tenant,
+                        trigger=trigger,
+                        condition_id=multiple.id,
+                        start=start,
+                        end=end,
+                        results={},
+                    )
+                ],
+                ignore_conflicts=True,  # another process opened it: take theirs, locked
+            )
+            window = windows.select_for_update().get(trigger=trigger, condition_id=multiple.id)
+            if not preconditions.window_valid(window.start, window.end, now):
+                window.start, window.end, window.results = start, end, {}
+        else:
+            window.start, window.end, window.results = start, end, {}
+    met = _met(trigger, multiple, context)
+    if met:
+        seen = {
+            "executionId": context.row.id,
+            "namespace": context.row.namespace,
+            "flowId": context.row.flow_id,
+            "state": context.transition.state,
+            "at": context.transition.at.isoformat(),
+        }
+        window.results = {**window.results, **{key: seen for key in met}}
+        window.save()
+    return window
+
+
+def _met(trigger: Trigger, multiple: preconditions.Multiple, context: _UpstreamContext) -> dict:
+    render = _lazy_render(trigger, context)
+
+    def safe_render(template: str) -> Any:
+        try:
+            return render(template)
+        except RenderError as error:
+            log.warning("Flow trigger %s: expression '%s' failed: %s", trigger, template, error)
+            return None
+
+    def legacy(condition: Any) -> bool:
+        return _conditions_pass(trigger, [condition], context)
+
+    return preconditions.met_now(multiple, context.upstream, safe_render, legacy)
+
+
+def _start(tenant: Tenant, trigger: Trigger, context: _UpstreamContext) -> str:
+    spec = trigger.spec
+    problems: list[Violation] = []
+    inputs: dict[str, Any] = {}
+    for key, value in (spec.get("inputs") or {}).items():
+        try:
+            inputs[key] = context.render_value(trigger, value)
+        except RenderError as error:
+            problems.append(Violation(f"inputs.{key}", f"cannot be rendered: {error}"))
+    labels = _labels(trigger, context)
+    correlation = next(
+        (item["value"] for item in context.row.labels if item["key"] == CORRELATION_ID),
+        context.row.id,
+    )
+    row = context.row
+    execution = execution_create(
+        tenant=tenant,
+        namespace=trigger.namespace,
+        flow_id=trigger.flow_id,
+        provided=inputs,
+        labels=[*labels, (CORRELATION_ID, correlation)],
+        trigger={
+            "id": trigger.trigger_id,
+            "type": trigger.type,
+            "variables": {
+                "executionId": row.id,
+                "namespace": row.namespace,
+                "flowId": row.flow_id,
+                "flowRevision": row.flow_revision,
+                "state": context.transition.state,
+                "outputs": row.outputs or {},
+            },
+        },
+        invalid_inputs_fail=True,
+        problems=problems,
+    )
+    Trigger.objects.for_tenant(tenant).filter(pk=trigger.pk).update(
+        last_date=timezone.now(), execution_id=execution.id
+    )
+    return execution.id
+
+
+def _labels(trigger: Trigger, context: _UpstreamContext) -> list[tuple[str, str]]:
+    """The trigger's own labels, rendered in the upstream's context; one that fails to
+    render is left out (Kestra's LabelService.fromTrigger)."""
+    labels = []
+    for item in flow_labels(trigger.spec):
+        key = item["key"]
+        if key.startswith("system."):
+            continue
+        try:
+            value = context.render_value(trigger, item["value"])
+        except RenderError:
+            continue
+        labels.append((key, str(value)))
+    return labels
+
+
+class _LazyVariables(Mapping[str, Any]):
+    """Template variables computed on first read: most conditions never render."""
+
+    def __init__(self, load: Callable[[], dict[str, Any]]) -> None:
+        self._load = load
+        self._data: dict[str, Any] | None = None
+
+    def _get(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+class _UpstreamJson(_LazyVariables):
+    """The upstream's execution JSON: what most conditions read comes from the execution
+    row; the rest (task runs, for HasRetryAttempt) is loaded on first read."""
+
+    def __init__(self, context: _UpstreamContext) -> None:
+        super().__init__(context.kestra_json)
+        row = context.row
+        self._light = {
+            "id": row.id,
+            "namespace": row.namespace,
+            "flowId": row.flow_id,
+            "flowRevision": row.flow_revision,
+            "state": {"current": context.transition.state},
+            "labels": list(row.labels),
+            "outputs": row.outputs,
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._light:
+            return self._light[key]
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
