@@ -14,7 +14,6 @@ from executions import services
 from executions.models import Execution, ExecutionTransition, LogEntry
 from flows.services import flow_create, flow_update
 from tests.conftest import flow_yaml
-from tests.executions.conftest import drive, sent  # noqa: F401 - fixtures
 from triggers import flow_triggers
 from triggers.models import PreconditionWindow, Trigger
 
@@ -40,7 +39,7 @@ def clock(monkeypatch):
     return now
 
 
-def run(drive, tenant, namespace: str, flow_id: str, inputs=None, labels=()) -> Execution:  # noqa: F811
+def run(drive, tenant, namespace: str, flow_id: str, inputs=None, labels=()) -> Execution:
     row = drive(
         tenant,
         lambda: services.execution_create(
@@ -54,7 +53,7 @@ def run(drive, tenant, namespace: str, flow_id: str, inputs=None, labels=()) -> 
     return Execution.objects.for_tenant(tenant).get(pk=row.id)
 
 
-def evaluate(drive, tenant) -> list[Execution]:  # noqa: F811
+def evaluate(drive, tenant) -> list[Execution]:
     """Evaluate every pending transition, run what they started; the new executions."""
     before = set(Execution.objects.for_tenant(tenant).values_list("pk", flat=True))
     for _ in range(5):  # the executions started have transitions too: evaluate them as well
@@ -73,7 +72,7 @@ def downstream(tenant, flow_id: str) -> list[Execution]:
 
 
 @needs_corpus
-def test_preconditions_fire_once_both_upstream_flows_ran(drive, acme, alice):  # noqa: F811
+def test_preconditions_fire_once_both_upstream_flows_ran(drive, acme, alice):
     """Kestra's MultipleConditionTriggerCaseTest.flowTriggerPreconditions: A, A, then B."""
     for name in ("a", "b", "listen"):
         source = (FLOWS / f"flow-trigger-preconditions-flow-{name}.yaml").read_text()
@@ -102,7 +101,7 @@ def test_preconditions_fire_once_both_upstream_flows_ran(drive, acme, alice):  #
 
 
 @needs_corpus
-def test_legacy_conditions_and_inputs_from_the_upstream(drive, acme, alice):  # noqa: F811
+def test_legacy_conditions_and_inputs_from_the_upstream(drive, acme, alice):
     """FlowTriggerCaseTest.trigger: inputs rendered with the upstream's outputs."""
     for name in ("trigger-flow", "trigger-flow-listener"):
         flow_create(tenant=acme, user=alice, source=(FLOWS / f"{name}.yaml").read_text())
@@ -155,7 +154,7 @@ tasks:
 """
 
 
-def test_the_alert_on_failure_seed_example(drive, acme, alice):  # noqa: F811
+def test_the_alert_on_failure_seed_example(drive, acme, alice):
     flow_create(tenant=acme, user=alice, source=ALERT_ON_FAILURE)
     flow_create(
         tenant=acme, user=alice, source=FAILING.format(flow_id="etl", namespace="company.team")
@@ -205,7 +204,7 @@ triggers:
 
 
 def test_the_silver_layer_seed_example_waits_for_both_before_the_deadline(
-    drive,  # noqa: F811
+    drive,
     acme,
     alice,
     clock,
@@ -307,7 +306,7 @@ WINDOWS = {
 
 
 @pytest.mark.parametrize("case", sorted(WINDOWS))
-def test_each_time_window_type(case, drive, acme, alice, clock):  # noqa: F811
+def test_each_time_window_type(case, drive, acme, alice, clock):
     window, events, fired = WINDOWS[case]
     flow_create(tenant=acme, user=alice, source=_two_flow_listener(window))
     for flow_id in ("up_a", "up_b"):
@@ -319,7 +318,7 @@ def test_each_time_window_type(case, drive, acme, alice, clock):  # noqa: F811
     assert len(downstream(acme, "listener")) == (1 if fired else 0)
 
 
-def test_without_reset_on_success_each_later_match_fires_again(drive, acme, alice, clock):  # noqa: F811
+def test_without_reset_on_success_each_later_match_fires_again(drive, acme, alice, clock):
     listener = _two_flow_listener("        type: DURATION_WINDOW", reset="resetOnSuccess: false")
     flow_create(tenant=acme, user=alice, source=listener)
     for flow_id in ("up_a", "up_b"):
@@ -346,7 +345,7 @@ triggers:
 """
 
 
-def test_an_upstream_in_another_tenant_never_triggers(drive, acme, alice, globex, mallory):  # noqa: F811
+def test_an_upstream_in_another_tenant_never_triggers(drive, acme, alice, globex, mallory):
     flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
     flow_create(tenant=globex, user=mallory, source=flow_yaml("up_a"))
     run(drive, globex, "company.team", "up_a")
@@ -354,7 +353,7 @@ def test_an_upstream_in_another_tenant_never_triggers(drive, acme, alice, globex
     assert downstream(acme, "listener") == []
 
 
-def test_disabled_triggers_and_flows_and_the_flow_itself_do_not_fire(drive, acme, alice):  # noqa: F811
+def test_disabled_triggers_and_flows_and_the_flow_itself_do_not_fire(drive, acme, alice):
     flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
     flow_create(tenant=acme, user=alice, source=flow_yaml("up_a"))
     Trigger.objects.for_tenant(acme).filter(flow_id="listener").update(disabled=True)
@@ -380,7 +379,7 @@ def test_disabled_triggers_and_flows_and_the_flow_itself_do_not_fire(drive, acme
     assert evaluate(drive, acme) == []
 
 
-def test_inputs_that_do_not_render_give_a_failed_execution_saying_why(drive, acme, alice):  # noqa: F811
+def test_inputs_that_do_not_render_give_a_failed_execution_saying_why(drive, acme, alice):
     source = LISTEN_ANY.replace(
         "    conditions:",
         '    inputs:\n      name: "{{ outputs.nothing.value }}"\n    conditions:',
@@ -409,7 +408,7 @@ def test_candidates_come_from_the_key_index(acme, alice):
     assert flow_triggers.candidates(acme, "company.team", "up_a", "RUNNING") == []
 
 
-def test_windows_survive_a_restart_of_the_evaluator(drive, acme, alice, clock):  # noqa: F811
+def test_windows_survive_a_restart_of_the_evaluator(drive, acme, alice, clock):
     """The window is a row: a new process (here, forgotten caches) finds what A met."""
     flow_create(tenant=acme, user=alice, source=_two_flow_listener("        type: DURATION_WINDOW"))
     for flow_id in ("up_a", "up_b"):
