@@ -175,6 +175,30 @@ def save(
     return row
 
 
+def insert_created(
+    *, tenant: Tenant, created: list[Snapshot], wake_at: datetime | None
+) -> list[Execution]:
+    """New CREATED executions in one INSERT (the scheduler's batch of ticks). Of what `save`
+    does for a new execution nothing else applies: no task runs yet, CREATED is not a
+    transition, and nobody follows an execution that did not exist; the executor, sent
+    after commit, takes the first decision (concurrency limits included)."""
+    rows = [
+        Execution(
+            tenant=tenant,
+            id=snap.id,
+            version=1,
+            wake_at=wake_at,
+            task_run_count=0,
+            **_execution_fields(snap),
+        )
+        for snap in created
+        if snap.current is State.CREATED and not snap.task_runs
+    ]
+    if len(rows) != len(created):
+        raise ValueError("insert_created takes new CREATED executions without task runs")
+    return Execution.objects.for_tenant(tenant).bulk_create(rows)
+
+
 def _leaves_a_slot(before: State, after: State) -> bool:
     """The execution stops holding a flow concurrency slot (see executions/concurrency.py)."""
     return after.terminated and not before.terminated and before is not State.QUEUED
