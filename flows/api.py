@@ -17,12 +17,14 @@ from config.api_schema import error_responses
 from flows import selectors, services
 from flows.archive import import_files
 from flows.parsers import YAML_PARSERS, yaml_body
-from flows.spec import parse_flow, validate_flow_source
+from flows.spec import FlowValidation, parse_flow, validate_flow_source
 from flows.spec.graph import flow_graph
 from flows.spec.yaml_loader import split_documents
 from flows.tasktypes import registry
 from tenants.api_base import TenantApi
 from tenants.errors import Unprocessable, Violation
+from tenants.models import Tenant
+from triggers.upstreams import missing_upstreams
 
 YAML_BODY = {"application/x-yaml": OpenApiTypes.STR}
 
@@ -241,6 +243,16 @@ class ValidationResultSerializer(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.DictField())
 
 
+def _upstream_warnings(tenant: Tenant, checked: FlowValidation) -> list[Violation]:
+    """Preconditions naming flows that do not exist: accepted, with a warning at the line."""
+    if checked.data is None or checked.violations:
+        return []
+    return [
+        Violation(w.path, w.message, line=checked.line_of(w.path))
+        for w in missing_upstreams(tenant, checked.data)
+    ]
+
+
 class FlowValidateApi(TenantApi):
     """Validate one or many YAML documents without saving anything (the editor calls this)."""
 
@@ -258,6 +270,7 @@ class FlowValidateApi(TenantApi):
         for index, document in enumerate(split_documents(body) or [body]):
             checked = validate_flow_source(document)
             violations = [v.as_dict() for v in checked.violations]
+            notes = [*checked.warnings, *_upstream_warnings(self.tenant, checked)]
             results.append(
                 {
                     "index": index,
@@ -267,7 +280,7 @@ class FlowValidateApi(TenantApi):
                     "outdated": False,
                     "deprecationPaths": [w.path for w in checked.warnings],
                     "violations": violations,
-                    "warnings": [w.as_dict() for w in checked.warnings],
+                    "warnings": [w.as_dict() for w in notes],
                 }
             )
         return Response(results)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from flows.models import Flow
 from flows.tasktypes import registry
 from tenants.models import Tenant
-from triggers import dispatch, schedules
+from triggers import dispatch, schedules, upstreams
 from triggers.engine.keys import match_keys
 from triggers.models import FLOW, SCHEDULE, WEBHOOK, FlowTriggerKey, Trigger
 
@@ -59,6 +59,9 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
         row.save()
         if kind == FLOW:
             _index(tenant, row)
+    # this flow's own Flow triggers, and those naming it (it may just have come or gone)
+    named = upstreams.naming(tenant, flow.namespace.name, flow.flow_id)
+    upstreams.refresh(tenant, [*rows.filter(flow_row=flow, kind=FLOW), *named])
     dispatch.forget(tenant)
 
 

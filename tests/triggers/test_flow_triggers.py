@@ -421,3 +421,32 @@ def test_windows_survive_a_restart_of_the_evaluator(drive, acme, alice, clock):
     clock["at"] += timedelta(hours=1)
     run(drive, acme, "company.team", "up_b")
     assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]
+
+
+def test_a_precondition_on_a_missing_flow_is_accepted_with_a_warning(acme, alice, alice_api):
+    response = alice_api.post(
+        "/api/v1/acme/flows/validate", SILVER_LAYER, content_type="application/x-yaml"
+    )
+    assert response.status_code == 200, response.content
+    result = response.json()[0]
+    assert result["violations"] == []
+    warned = {w["path"]: w for w in result["warnings"]}
+    assert set(warned) == {
+        "triggers[0].preconditions.flows[0]",
+        "triggers[0].preconditions.flows[1]",
+    }
+    assert (
+        "company.team.bronze_layer does not exist"
+        in warned["triggers[0].preconditions.flows[0]"]["message"]
+    )
+    assert warned["triggers[0].preconditions.flows[1]"]["line"] == 19
+
+    flow_create(tenant=acme, user=alice, source=SILVER_LAYER)  # saved all the same
+    row = Trigger.objects.for_tenant(acme).get(flow_id="silver_layer")
+    assert "bronze_layer does not exist" in row.warning
+    assert "bronze_layer_2 does not exist" in row.warning
+
+    flow_create(tenant=acme, user=alice, source=flow_yaml("bronze_layer"))
+    flow_create(tenant=acme, user=alice, source=flow_yaml("bronze_layer_2"))
+    row.refresh_from_db()
+    assert row.warning == ""
