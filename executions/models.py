@@ -181,19 +181,24 @@ class ExecutionTransition(TenantOwned):
 
 
 class SlaMonitor(TenantOwned):
-    """A MAX_DURATION SLA of a running execution and its deadline: checked by the scheduler
-    process (not the execution's own worker, which may be busy or dead), deleted once the
-    execution ends or the violation is handled."""
+    """An SLA of an unfinished execution (executions/sla.py). With a `deadline`: a
+    MAX_DURATION SLA, checked by the scheduler process (not the execution's own worker,
+    which may be busy or dead) and deleted once handled. Without: an SLA already violated,
+    which the engine must not apply again (a NONE one keeps the execution going). Every row
+    of an execution is deleted when it ends."""
 
     id = models.BigAutoField(primary_key=True)
     execution_id = models.CharField(max_length=32)
     sla_id = models.CharField(max_length=100)
-    deadline = models.DateTimeField()
+    position = models.PositiveSmallIntegerField(default=0)  # in the flow's `sla` list
+    deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["deadline"]
         constraints = [
-            models.UniqueConstraint(fields=["execution_id", "sla_id"], name="sla_monitor_unique")
+            models.UniqueConstraint(
+                fields=["execution_id", "position"], name="sla_monitor_execution_position"
+            )
         ]
         indexes = [models.Index(fields=["deadline"], name="sla_monitor_deadline")]
 
