@@ -26,11 +26,11 @@ from bench.environment import (
 from bench.report import Report
 
 ENGINE_BENCHMARKS = ("latency", "throughput", "overhead", "foreach")
-BENCHMARKS = (*ENGINE_BENCHMARKS, "api")
+BENCHMARKS = (*ENGINE_BENCHMARKS, "api", "triggers")
 
 
 def _benchmark(name: str) -> Callable[..., Report]:
-    from bench import api, engine, foreach
+    from bench import api, engine, foreach, triggers
 
     return {
         "latency": engine.latency,
@@ -38,6 +38,7 @@ def _benchmark(name: str) -> Callable[..., Report]:
         "overhead": engine.overhead,
         "foreach": foreach.foreach,
         "api": api.api,
+        "triggers": triggers.triggers,
     }[name]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,19 +100,21 @@ def _held_elsewhere(rows: list[ExecutionTransition]) -> set[str]:
 def candidates(tenant: Tenant, namespace: str, flow_id: str, state: str) -> list[Trigger]:
     """Enabled Flow triggers whose keys match, other than the upstream flow's own (a flow
     never triggers itself)."""
-    return list(
+    rows = (
         Trigger.objects.for_tenant(tenant)
         .filter(
             kind=FLOW,
             disabled=False,
             spec_disabled=False,
+            keys__tenant=tenant,  # so the join uses the key index, which starts with it
             keys__namespace__in=(namespace, ANY),
             keys__flow_id__in=(flow_id, ANY),
             keys__state__in=(state, ANY),
         )
         .exclude(namespace=namespace, flow_id=flow_id)
-        .distinct()
+        .order_by()
     )
+    return list({row.pk: row for row in rows}.values())  # a trigger may match by two keys
 
 
 def transition_evaluate(tenant: Tenant, transition: ExecutionTransition) -> list[str]:
@@ -123,13 +125,12 @@ def transition_evaluate(tenant: Tenant, transition: ExecutionTransition) -> list
     if not found:
         _measure(started)
         return []
-    row = Execution.objects.for_tenant(tenant).filter(pk=transition.execution_id).first()
-    if row is None:  # deleted since
-        _measure(started)
-        return []
-    upstream = _UpstreamContext(tenant, row, transition)
+    upstream = _UpstreamContext(tenant, transition)
     now = clock()
-    firing = [trigger for trigger in found if _fires(tenant, trigger, upstream, now)]
+    try:
+        firing = [trigger for trigger in found if _fires(tenant, trigger, upstream, now)]
+    except _Gone:  # the upstream execution was deleted since
+        firing = []
     _measure(started)
     return [_start(tenant, trigger, upstream) for trigger in firing]
 
@@ -139,25 +140,40 @@ def _measure(started: float) -> None:
         matching_costs.append(time.perf_counter() - started)
 
 
+class _Gone(Exception):
+    """The upstream execution no longer exists."""
+
+
 @dataclass
 class _UpstreamContext:
-    """The upstream execution as conditions, filters and inputs see it; its task runs and
-    template variables are read only when something renders."""
+    """The upstream execution as conditions, filters and inputs see it. What the transition
+    row tells (id, namespace, flow, state) is enough for most triggers; the execution row,
+    its task runs and the template variables are read only when something needs them."""
 
     tenant: Tenant
-    row: Execution
     transition: ExecutionTransition
+    _row: Execution | None = field(default=None, init=False)
     _variables: dict[str, Any] | None = field(default=None, init=False)
     _snapshot: Any = field(default=None, init=False)
 
     @property
+    def row(self) -> Execution:
+        if self._row is None:
+            executions = Execution.objects.for_tenant(self.tenant)
+            self._row = executions.filter(pk=self.transition.execution_id).first()
+            if self._row is None:
+                raise _Gone(self.transition.execution_id)
+        return self._row
+
+    @property
     def upstream(self) -> preconditions.Upstream:
+        transition = self.transition
         return preconditions.Upstream(
-            id=self.row.id,
-            namespace=self.row.namespace,
-            flow_id=self.row.flow_id,
-            state=self.transition.state,
-            labels=tuple((item["key"], item["value"]) for item in self.row.labels),
+            id=transition.execution_id,
+            namespace=transition.namespace,
+            flow_id=transition.flow_id,
+            state=transition.state,
+            labels=_LazyLabels(self),
         )
 
     def snapshot(self) -> Any:
@@ -291,9 +307,9 @@ def _window(
     met = _met(trigger, multiple, context)
     if met:
         seen = {
-            "executionId": context.row.id,
-            "namespace": context.row.namespace,
-            "flowId": context.row.flow_id,
+            "executionId": context.transition.execution_id,
+            "namespace": context.transition.namespace,
+            "flowId": context.transition.flow_id,
             "state": context.transition.state,
             "at": context.transition.at.isoformat(),
         }
@@ -404,21 +420,44 @@ class _UpstreamJson(_LazyVariables):
 
     def __init__(self, context: _UpstreamContext) -> None:
         super().__init__(context.kestra_json)
-        row = context.row
+        transition = context.transition
+        self._context = context
         self._light = {
-            "id": row.id,
-            "namespace": row.namespace,
-            "flowId": row.flow_id,
-            "flowRevision": row.flow_revision,
-            "state": {"current": context.transition.state},
-            "labels": list(row.labels),
-            "outputs": row.outputs,
+            "id": transition.execution_id,
+            "namespace": transition.namespace,
+            "flowId": transition.flow_id,
+            "state": {"current": transition.state},
         }
 
     def __getitem__(self, key: str) -> Any:
         if key in self._light:
             return self._light[key]
+        if key == "labels":
+            return list(self._context.row.labels)
+        if key == "outputs":
+            return self._context.row.outputs
+        if key == "flowRevision":
+            return self._context.row.flow_revision
         return super().__getitem__(key)
+
+
+class _LazyLabels(Sequence[tuple[str, str]]):
+    """The upstream's labels as (key, value) pairs, read with the execution row on first use."""
+
+    def __init__(self, context: _UpstreamContext) -> None:
+        self._context = context
+        self._pairs: list[tuple[str, str]] | None = None
+
+    def _get(self) -> list[tuple[str, str]]:
+        if self._pairs is None:
+            self._pairs = [(item["key"], item["value"]) for item in self._context.row.labels]
+        return self._pairs
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

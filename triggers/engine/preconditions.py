@@ -9,7 +9,7 @@ Pure: the caller loads and stores windows and renders expressions."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ class Upstream:
     namespace: str
     flow_id: str
     state: str
-    labels: tuple[tuple[str, str], ...] = ()
+    labels: Sequence[tuple[str, str]] = ()  # read only for `flows` entries with labels
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from bench import environment, runner
 
 class Command(BaseCommand):
     help = (
-        "Run benchmarks on PostgreSQL and Redis: latency, throughput, overhead, foreach, api "
-        "or all."
+        "Run benchmarks on PostgreSQL and Redis: latency, throughput, overhead, foreach, api, "
+        "triggers or all."
     )
     requires_system_checks: list[str] = []
 

@@ -1,0 +1,269 @@
+"""`bench triggers`: Flow-trigger matching at scale.
+
+10,000 flows with a Flow trigger across 100 tenants (100 per tenant: 80 listen to one
+upstream flow each with an ExecutionFlow condition, 20 wait for two upstream flows with
+`preconditions` in a one-hour SLIDING_WINDOW), plus 120 upstream flows per tenant. A driver
+thread ends upstream executions at a fixed rate (each stored RUNNING then SUCCESS through
+the engine's own save, so its transitions go to the outbox as in production) in random
+tenants and flows; the evaluator (`triggers.flow_triggers`, the code the workers and the
+scheduler run) drains the outbox meanwhile.
+
+Figures: the matching cost of each terminal transition (finding the candidates through the
+key index and evaluating them, precondition windows included; creating the downstream
+executions is not matching), and a check of the outcome: every downstream execution the
+event sequence calls for exists, none twice.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any, TextIO
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from bench.report import Report, distribution_ms
+from executions import snapshots
+from executions.engine.model import new_execution
+from executions.engine.states import EXECUTION_TRANSITIONS, State
+from executions.models import Execution, ExecutionTransition
+from flows.models import Flow
+from flows.services import flow_create
+from tenants.models import Tenant
+from triggers import flow_triggers
+
+TENANT_PREFIX = "trig"
+NAMESPACE = "bench.triggers"
+SIMPLE, PAIRED = 80, 20  # listeners per tenant
+UPSTREAMS = SIMPLE + 2 * PAIRED  # upstream flows per tenant: one per simple, two per paired
+
+UPSTREAM = """id: up_{n}
+namespace: bench.triggers
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.log.Log
+    message: up
+"""
+
+SIMPLE_LISTENER = """id: listen_{n}
+namespace: bench.triggers
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ trigger.executionId }}}}"
+triggers:
+  - id: on_up
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionFlow
+        namespace: bench.triggers
+        flowId: up_{n}
+"""
+
+PAIRED_LISTENER = """id: listen_{n}
+namespace: bench.triggers
+tasks:
+  - id: only
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ trigger.executionId }}}}"
+triggers:
+  - id: on_both
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: both
+      timeWindow:
+        type: SLIDING_WINDOW
+        window: PT1H
+      flows:
+        - namespace: bench.triggers
+          flowId: up_{a}
+          states: [SUCCESS]
+        - namespace: bench.triggers
+          flowId: up_{b}
+          states: [SUCCESS]
+"""
+
+
+def listeners_of(upstream: int) -> list[tuple[int, str]]:
+    """(listener number, kind) of the listeners an execution of `up_<upstream>` concerns."""
+    if upstream < SIMPLE:
+        return [(upstream, "simple")]
+    pair = (upstream - SIMPLE) // 2
+    return [(SIMPLE + pair, "paired")]
+
+
+def flow_sources() -> list[str]:
+    sources = [UPSTREAM.format(n=n) for n in range(UPSTREAMS)]
+    sources += [SIMPLE_LISTENER.format(n=n) for n in range(SIMPLE)]
+    for pair in range(PAIRED):
+        a, b = SIMPLE + 2 * pair, SIMPLE + 2 * pair + 1
+        sources.append(PAIRED_LISTENER.format(n=SIMPLE + pair, a=a, b=b))
+    return sources
+
+
+def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
+    tenant_count, rate, seconds = (2, 20, 5) if quick else (100, 50, 60)
+    report = Report(
+        "triggers",
+        parameters={
+            "tenants": tenant_count,
+            "flow_triggers": tenant_count * (SIMPLE + PAIRED),
+            "paired_share": PAIRED / (SIMPLE + PAIRED),
+            "upstream_per_second": rate,
+            "seconds": seconds,
+        },
+        targets={"matching_p50_ms": ("<=", 1.0), "matching_p99_ms": ("<=", 5.0)},
+    )
+    tenants = _ensure_flows(tenant_count, log)
+    ExecutionTransition.all_tenants.all().delete()
+    for tenant in tenants:
+        Execution.objects.for_tenant(tenant).delete()
+    flow_triggers.matching_costs = costs = []
+    states: list[str] = []
+    original = flow_triggers.transition_evaluate
+
+    def measured(tenant: Tenant, transition: ExecutionTransition) -> list[str]:
+        before = len(costs)
+        started = original(tenant, transition)
+        states.extend([transition.state] * (len(costs) - before))
+        return started
+
+    flow_triggers.transition_evaluate = measured
+    try:
+        sequence = _drive_and_evaluate(tenants, rate, seconds, log)
+    finally:
+        flow_triggers.transition_evaluate = original
+        flow_triggers.matching_costs = None
+    terminal = [cost for cost, state in zip(costs, states, strict=True) if state == "SUCCESS"]
+    report.results.update(distribution_ms(terminal, "matching_"))
+    report.results["terminal_transitions"] = len(terminal)
+    report.results["all_transitions"] = len(costs)
+    report.results.update(_check(tenants, sequence, report))
+    return report
+
+
+def _ensure_flows(count: int, log: TextIO) -> list[Tenant]:
+    """The tenants and their flows, kept from an earlier run when complete."""
+    from tenants.selectors import tenant_find
+    from tenants.services import tenant_create
+
+    tenants = []
+    sources = flow_sources()
+    started = time.monotonic()
+    for index in range(count):
+        slug = f"{TENANT_PREFIX}{index:03d}"
+        tenant = tenant_find(slug=slug) or tenant_create(slug=slug, name=slug)
+        tenants.append(tenant)
+        have = Flow.objects.for_tenant(tenant).filter(deleted=False).count()
+        if have == len(sources):
+            continue
+        existing = set(Flow.objects.for_tenant(tenant).values_list("flow_id", flat=True))
+        for source in sources:
+            flow_id = source.split("\n", 1)[0].removeprefix("id: ")
+            if flow_id not in existing:
+                flow_create(tenant=tenant, user=None, source=source)
+        if index % 10 == 9:
+            log.write(
+                f"[bench] flows of {index + 1} tenants ({time.monotonic() - started:.0f} s)\n"
+            )
+    with connection.cursor() as cursor:  # fresh statistics, as autovacuum keeps them
+        cursor.execute(
+            "ANALYZE triggers_trigger, triggers_flowtriggerkey, triggers_preconditionwindow"
+        )
+    return tenants
+
+
+def _drive_and_evaluate(
+    tenants: list[Tenant], rate: int, seconds: int, log: TextIO
+) -> list[tuple[int, int, str]]:
+    """End `rate` upstream executions a second for `seconds` in a thread while this thread
+    evaluates; return the sequence (tenant index, upstream number, execution id)."""
+    sequence: list[tuple[int, int, str]] = []
+    done = threading.Event()
+    pick = random.Random(20261130)  # noqa: S311 - a benchmark's workload, not a secret
+
+    def drive() -> None:
+        try:
+            interval = 1 / rate
+            start = time.monotonic()
+            for index in range(rate * seconds):
+                time.sleep(max(0.0, start + index * interval - time.monotonic()))
+                which = pick.randrange(len(tenants))
+                upstream = pick.randrange(UPSTREAMS)
+                sequence.append((which, upstream, _ended_upstream(tenants[which], upstream)))
+        finally:
+            close_old_connections()
+            connection.close()
+            done.set()
+
+    driver = threading.Thread(target=drive, name="bench-driver")
+    driver.start()
+    while not done.is_set():
+        if flow_triggers.transitions_process(limit=100) == 0:
+            time.sleep(0.005)
+    driver.join()
+    while flow_triggers.transitions_process(limit=100):
+        pass
+    log.write(f"[bench] {len(sequence)} upstream executions ended and evaluated\n")
+    return sequence
+
+
+def _ended_upstream(tenant: Tenant, upstream: int) -> str:
+    """An upstream execution stored as the engine stores one that ran: created, RUNNING,
+    SUCCESS, through `snapshots.save`, which writes its transitions."""
+    now = timezone.now()
+    created = new_execution(
+        namespace=NAMESPACE,
+        flow_id=f"up_{upstream}",
+        flow_revision=1,
+        now=now - timedelta(milliseconds=2),
+        tenant_id=tenant.slug,
+    )
+    running = created.state.moved_to(
+        State.RUNNING, now - timedelta(milliseconds=1), EXECUTION_TRANSITIONS
+    )
+    ended = running.moved_to(State.SUCCESS, now, EXECUTION_TRANSITIONS)
+    from dataclasses import replace
+
+    snapshots.save(tenant=tenant, before=None, after=replace(created, state=ended), wake_at=None)
+    return created.id
+
+
+def _check(
+    tenants: list[Tenant], sequence: list[tuple[int, int, str]], report: Report
+) -> dict[str, Any]:
+    """Replay the event sequence on paper: which downstream executions it calls for."""
+    expected: Counter[tuple[int, int, str]] = Counter()
+    seen: dict[tuple[int, int], set[int]] = {}
+    for which, upstream, execution_id in sequence:
+        for listener, kind in listeners_of(upstream):
+            if kind == "simple":
+                expected[(which, listener, execution_id)] += 1
+                continue
+            met = seen.setdefault((which, listener), set())
+            met.add(upstream)
+            if len(met) == 2:
+                expected[(which, listener, execution_id)] += 1
+                met.clear()
+    got: Counter[tuple[int, int, str]] = Counter()
+    for which, tenant in enumerate(tenants):
+        rows = Execution.objects.for_tenant(tenant).filter(flow_id__startswith="listen_")
+        for flow_id, trigger in rows.values_list("flow_id", "trigger"):
+            listener = int(flow_id.removeprefix("listen_"))
+            got[(which, listener, trigger["variables"]["executionId"])] += 1
+    missed = sum((expected - got).values())
+    duplicated = sum(count - 1 for count in got.values() if count > 1)
+    unexpected = sum((got - expected).values()) - duplicated
+    if missed or duplicated or unexpected:
+        report.fail(f"downstream executions: {missed} missed, {duplicated} duplicated")
+    return {
+        "downstream_expected": sum(expected.values()),
+        "downstream_started": sum(got.values()),
+        "missed": missed,
+        "duplicated": duplicated,
+        "unexpected": unexpected,
+    }
