@@ -11,6 +11,7 @@ api_v1_tenant = [
     path("", include("flows.urls_api")),
     path("", include("tenants.urls_api")),
     path("", include("executions.urls_api")),
+    path("", include("triggers.urls_api")),
 ]
 
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     path("ui/<slug:tenant>/", include("tenants.urls")),
     path("ui/<slug:tenant>/flows/", include("flows.urls")),
     path("ui/<slug:tenant>/executions/", include("executions.urls")),
+    path("ui/<slug:tenant>/triggers/", include("triggers.urls")),
 ]

@@ -4,6 +4,7 @@ from django.urls import path
 
 from executions import views as execution_views
 from flows import views, views_topology
+from triggers import views as trigger_views
 
 app_name = "flows"
 
@@ -26,4 +27,5 @@ urlpatterns = [
         execution_views.flow_executions,
         name="executions",
     ),
+    path("<str:namespace>/<str:flow_id>/triggers", trigger_views.flow_triggers, name="triggers"),
 ]

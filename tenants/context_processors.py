@@ -12,6 +12,7 @@ SIDEBAR = [
     ("Dashboard", "tenants:dashboard", "dashboard"),
     ("Flows", "flows:list", "flows"),
     ("Executions", "executions:list", "executions"),
+    ("Triggers", "triggers:list", "triggers"),
     ("Logs", None, "logs"),
     ("Namespaces", "tenants:namespaces", "namespaces"),
     ("KV Store", "tenants:kv", "kv"),
