@@ -72,7 +72,12 @@ def transitions_process(*, limit: int = 50) -> int:
 
 
 def transitions_drain(*, seconds: float = 2.0) -> int:
-    """Process until nothing is pending or `seconds` have passed."""
+    """Process until nothing is pending or `seconds` have passed (and, once a minute per
+    process, forget the precondition windows that have expired)."""
+    global _purge_at
+    if time.monotonic() >= _purge_at:
+        _purge_at = time.monotonic() + PURGE_SECONDS
+        windows_purge_expired()
     handled = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -81,6 +86,17 @@ def transitions_drain(*, seconds: float = 2.0) -> int:
         if count == 0:
             break
     return handled
+
+
+PURGE_SECONDS = 60.0
+_purge_at = 0.0
+
+
+def windows_purge_expired() -> int:
+    """Delete windows that ended: a new event opens a new one, and the triggers page shows
+    only what can still count (Kestra purges them the same way)."""
+    deleted, _ = PreconditionWindow.all_tenants.filter(end__lt=timezone.now()).delete()
+    return deleted
 
 
 def _held_elsewhere(rows: list[ExecutionTransition]) -> set[str]:

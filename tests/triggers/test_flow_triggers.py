@@ -450,3 +450,15 @@ def test_a_precondition_on_a_missing_flow_is_accepted_with_a_warning(acme, alice
     flow_create(tenant=acme, user=alice, source=flow_yaml("bronze_layer_2"))
     row.refresh_from_db()
     assert row.warning == ""
+
+
+def test_expired_windows_are_purged(drive, acme, alice, clock):
+    flow_create(tenant=acme, user=alice, source=_two_flow_listener("        type: DURATION_WINDOW"))
+    for flow_id in ("up_a", "up_b"):
+        flow_create(tenant=acme, user=alice, source=flow_yaml(flow_id))
+    clock["at"] = datetime.now(UTC) - timedelta(days=2)
+    run(drive, acme, "company.team", "up_a")
+    evaluate(drive, acme)
+    assert PreconditionWindow.objects.for_tenant(acme).count() == 1
+    assert flow_triggers.windows_purge_expired() == 1
+    assert not PreconditionWindow.objects.for_tenant(acme).exists()
