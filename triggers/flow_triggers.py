@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -64,7 +64,10 @@ def transitions_process(*, limit: int = 50) -> int:
             try:
                 with transaction.atomic():
                     transition_evaluate(row.tenant, row)
-            except Exception:
+            except OperationalError:  # a deadlock, a lost connection: evaluated again later
+                log.warning("Flow triggers of %s deferred", row, exc_info=True)
+                continue
+            except Exception:  # a defect: logged, not retried forever
                 log.exception("Flow triggers of transition %s could not be evaluated", row)
             done.append(row.pk)
         ExecutionTransition.all_tenants.filter(pk__in=done).delete()
