@@ -200,8 +200,22 @@ AVIARY = {
     # Subflows nested deeper than this along one chain of parents fail instead of starting
     # (a flow that calls itself through another would otherwise never stop).
     "SUBFLOW_MAX_DEPTH": env_int("AVIARY_SUBFLOW_MAX_DEPTH", 20),
+    # Webhook triggers: the largest body taken (413 beyond; a JSON event rarely passes 1 MiB),
+    # the calls a flow takes per window (429 beyond; 0: no limit), and how long a `wait`
+    # webhook holds its request before answering with the execution as it is then.
+    "WEBHOOK_MAX_BODY_BYTES": env_int("AVIARY_WEBHOOK_MAX_BODY_BYTES", 10 * 1024 * 1024),
+    "WEBHOOK_RATE_LIMIT": env_int("AVIARY_WEBHOOK_RATE_LIMIT", 600),
+    "WEBHOOK_RATE_WINDOW_SECONDS": env_int("AVIARY_WEBHOOK_RATE_WINDOW_SECONDS", 60),
+    "WEBHOOK_WAIT_SECONDS": env_int("AVIARY_WEBHOOK_WAIT_SECONDS", 300),
 }
-for _name in ("FOLLOW_MAX_SECONDS", "FOLLOW_HEARTBEAT_SECONDS", "SUBFLOW_MAX_DEPTH"):
+for _name in (
+    "FOLLOW_MAX_SECONDS",
+    "FOLLOW_HEARTBEAT_SECONDS",
+    "SUBFLOW_MAX_DEPTH",
+    "WEBHOOK_MAX_BODY_BYTES",
+    "WEBHOOK_RATE_WINDOW_SECONDS",
+    "WEBHOOK_WAIT_SECONDS",
+):
     if int(AVIARY[_name]) < 1:  # type: ignore[call-overload]
         raise ImproperlyConfigured(f"AVIARY_{_name} must be at least 1, got {AVIARY[_name]}")
 if AVIARY["EVENTS_REDIS_URL"] and not str(AVIARY["EVENTS_REDIS_URL"]).startswith(

@@ -11,6 +11,7 @@ from executions import (
     api_search,
     api_stats,
 )
+from triggers.api_webhook import WebhookApi
 
 # Actions on executions come first: `executions/{id}/restart` would otherwise be taken for the
 # create route (namespace "{id}", flow "restart"), and `executions/by-ids` for an execution
@@ -115,6 +116,12 @@ LIFECYCLE_ROUTES = [
 ]
 
 urlpatterns = [
+    # open to anyone with the key (triggers/webhooks.py); five segments, so no clash above
+    path(
+        "executions/webhook/<str:namespace>/<str:flow_id>/<str:key>",
+        WebhookApi.as_view(),
+        name="api-execution-webhook",
+    ),
     *ACTION_ROUTES,
     *LIFECYCLE_ROUTES,
     # before the create route, which would take it for namespace "{id}", flow "file" (a POST

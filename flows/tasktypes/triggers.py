@@ -135,8 +135,16 @@ TYPES = [
     ),
     trigger(
         "io.kestra.plugin.core.trigger.Webhook",
-        "Start the flow on an HTTP call to /api/v1/executions/webhook/{ns}/{flow}/{key}.",
-        {"key": string("The secret part of the webhook URL.", minLength=1, maxLength=256)},
+        "Start the flow on an HTTP call to /api/v1/{tenant}/executions/webhook/{ns}/{flow}/{key}.",
+        {
+            "key": string("The secret part of the webhook URL.", minLength=1, maxLength=256),
+            # not in Kestra 0.20 (later Kestra versions have them)
+            "inputs": mapping("Inputs of the started execution, rendered with trigger.body etc."),
+            "wait": boolean("Answer only once the execution has ended (default false)."),
+            "returnOutputs": boolean(
+                "Answer with the flow's outputs instead of the execution; implies wait."
+            ),
+        },
         required=("key",),
         aliases=("io.kestra.core.models.triggers.types.Webhook",),
     ),

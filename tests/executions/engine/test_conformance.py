@@ -673,7 +673,6 @@ SKIPPED = {
     "trigger-flow-listener.yaml": TRIGGERS,
     "trigger-flow-with-pause.yaml": TRIGGERS,
     "trigger-flow-listener-with-pause.yaml": TRIGGERS,
-    "webhook.yaml": TRIGGERS,
     "flow-concurrency-cancel-pause.yml": CONCURRENCY,
     "flow-concurrency-queue-pause.yml": CONCURRENCY,
     "sla-execution-condition.yaml": "SLA is not in the engine core yet",
@@ -681,6 +680,8 @@ SKIPPED = {
     "sla-max-duration-ok.yaml": "SLA is not in the engine core yet",
 }
 
+# Flows whose trigger runs outside the engine core, each with the test that runs it.
+RUN_ELSEWHERE = {"webhook.yaml": "tests/triggers/test_webhooks_celery.py"}
 
 # The fake renders everything but the `pebble` cases; flows.expressions renders every case
 # (the end-to-end check).
@@ -752,8 +753,14 @@ def test_it_lists_the_conformance_flows_it_does_not_run_yet(file: str) -> None:
 @pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
 def test_it_accounts_for_every_conformance_flow() -> None:
     files = {path.name for path in FLOWS.iterdir() if path.suffix in (".yaml", ".yml")}
-    covered = {case.file for case in [*CASES, *WAIT_CASES]} | set(SKIPPED)
+    covered = {case.file for case in [*CASES, *WAIT_CASES]} | set(SKIPPED) | set(RUN_ELSEWHERE)
     assert files == covered
+
+
+@pytest.mark.parametrize("file", sorted(RUN_ELSEWHERE))
+def test_it_runs_some_conformance_flows_in_other_tests(file: str) -> None:
+    test_module = Path(__file__).resolve().parents[3] / RUN_ELSEWHERE[file]
+    assert file in test_module.read_text()
 
 
 WAIT_RUNS = [(case, "fake") for case in WAIT_CASES if not case.pebble] + [
