@@ -78,7 +78,8 @@ def _apply_disabled(row: Trigger, disabled: bool, now: datetime) -> None:
     if row.disabled == disabled:
         return
     fields = ["disabled", "updated_at"]
-    if not disabled and row.kind == SCHEDULE and row.next_date and row.next_date < now:
+    missed = row.next_date is not None and row.next_date < now
+    if not disabled and row.kind == SCHEDULE and missed and row.backfill is None:
         row.next_date = _recovered_next_date(row.spec, row.next_date, now)
         fields.append("next_date")
     row.disabled = disabled

@@ -11,6 +11,10 @@
 //                               like a 200 (its body says what went wrong).
 //   details[data-remember][id]  keeps what a person opened or closed when htmx
 //                               swaps the same details in again (live pages).
+//   data-dialog="ID"            on a link or button: opens <dialog id="ID"> as a
+//                               modal instead (a link's page is what a browser
+//                               without script gets). A submit button with
+//                               formmethod="dialog" closes it, natively.
 
 function isSubmitButton(el) {
   if (!el.form) return false;
@@ -101,6 +105,14 @@ export function installBehaviours() {
       if (confirmEl && !isSubmitButton(confirmEl) && !window.confirm(confirmEl.dataset.confirm)) {
         event.preventDefault();
         event.stopImmediatePropagation();
+        return;
+      }
+
+      const opener = target.closest("[data-dialog]");
+      const dialog = opener && document.getElementById(opener.dataset.dialog);
+      if (dialog instanceof HTMLDialogElement) {
+        event.preventDefault();
+        if (!dialog.open) dialog.showModal();
         return;
       }
 
