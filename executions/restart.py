@@ -15,7 +15,7 @@ from dataclasses import replace
 from django.db import transaction
 from django.utils import timezone
 
-from executions import services, snapshots
+from executions import services, sla, snapshots
 from executions.engine import restart as rules
 from executions.engine.flow import FlowSpec
 from executions.engine.labels import refuse_read_only
@@ -99,6 +99,7 @@ def execution_replay(
         else:
             after = rules.replay(spec, before, task_run_id, now)
         created = snapshots.save(tenant=tenant, before=None, after=after, wake_at=None)
+        sla.monitors_create(tenant=tenant, spec=spec, execution=after)  # from the start only
         services._advance_on_commit(tenant, after.id)
     return created
 

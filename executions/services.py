@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from executions import concurrency, notify, secret_inputs, snapshots, subflows
+from executions import concurrency, notify, secret_inputs, sla, snapshots, subflows
 from executions.adapters import TenantKV, secret_lookup
 from executions.engine import commands
 from executions.engine.actions import (
@@ -224,6 +224,7 @@ def execution_create(
             if held is not None:
                 row = snapshots.save(tenant=tenant, before=None, after=held[0], wake_at=None)
                 _write_logs(tenant, _log_rows(tenant, row, held[1]))
+                sla.monitors_create(tenant=tenant, spec=spec, execution=held[0])
                 return row
             step = _first_step(tenant, spec, snap)
         if step is None:
@@ -233,6 +234,7 @@ def execution_create(
             row = snapshots.save(tenant=tenant, before=None, after=step.after, wake_at=step.wake)
             _write_logs(tenant, _log_rows(tenant, row, step.logs))
             _follow_up(tenant, step)
+        sla.monitors_create(tenant=tenant, spec=spec, execution=step.after if step else snap)
     return row
 
 
@@ -287,6 +289,7 @@ class _Step:
     logs: list[LogLine]
     wake: datetime | None
     launcher: subflows.Launcher | None = None  # the child executions to write with it
+    sla_changes: sla.SlaChanges | None = None  # the SLA rows to write with it
 
 
 def _executor_lines(current: Snapshot, actions: list[Action], now: datetime) -> list[LogLine]:
@@ -310,6 +313,9 @@ def _decide(
     answers are applied before the next pass; `_follow_up` writes them."""
     if launcher is None and tenant is not None:
         launcher = subflows.Launcher(tenant)
+    if spec.sla and tenant is not None:
+        current = sla.with_violated(tenant, spec, current)
+    first = current
     emitted: list[Action] = []
     logs: list[LogLine] = []
     for _ in range(MAX_PASSES):
@@ -326,7 +332,8 @@ def _decide(
         if current.current.terminated or not progressed(actions):
             break
     wake = None if current.current.terminated else next_wake(current, emitted)
-    return _Step(current, emitted, logs, wake, launcher)
+    sla_changes = sla.changes(spec, first, current) if spec.sla else None
+    return _Step(current, emitted, logs, wake, launcher, sla_changes)
 
 
 def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
@@ -368,6 +375,8 @@ def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:
     messages for the task runs to run (but `claimed`, which this process runs itself) and
     the wake-up."""
     subflows.follow_up(tenant, step)
+    if step.sla_changes is not None:
+        sla.changes_write(tenant, step.sla_changes)
     for retry in (a for a in step.emitted if isinstance(a, RetryExecution)):
         _replay(tenant, step.after, retry.at)
     actions = [
@@ -380,6 +389,8 @@ def _replay(tenant: Tenant, failed: Snapshot, at: datetime) -> None:
     """Retry with behavior CREATE_NEW_EXECUTION: a new execution, started at `at`."""
     replay = replay_execution(failed, now=timezone.now(), schedule_date=at)
     snapshots.save(tenant=tenant, before=None, after=replay, wake_at=at)
+    spec = flow_spec(tenant, replay.namespace, replay.flow_id, replay.flow_revision)
+    sla.monitors_create(tenant=tenant, spec=spec, execution=replay)
     _advance_on_commit(tenant, replay.id, max(0.0, (at - timezone.now()).total_seconds()))
 
 

@@ -184,12 +184,22 @@ class Launcher:
 
     def save(self) -> None:
         """Write the children (and theirs), inside the parent's transaction."""
-        from executions.services import _advance_on_commit, _follow_up, _log_rows, _write_logs
+        from executions import sla
+        from executions.services import (
+            _advance_on_commit,
+            _follow_up,
+            _log_rows,
+            _write_logs,
+            flow_spec,
+        )
 
         for child in self.children:
+            created = child.created
+            spec = flow_spec(self.tenant, created.namespace, created.flow_id, created.flow_revision)
             if child.step is None:
-                snapshots.save(tenant=self.tenant, before=None, after=child.created, wake_at=None)
-                _advance_on_commit(self.tenant, child.created.id)
+                snapshots.save(tenant=self.tenant, before=None, after=created, wake_at=None)
+                sla.monitors_create(tenant=self.tenant, spec=spec, execution=created)
+                _advance_on_commit(self.tenant, created.id)
                 continue
             step = child.step
             row = snapshots.save(
@@ -197,6 +207,7 @@ class Launcher:
             )
             _write_logs(self.tenant, _log_rows(self.tenant, row, step.logs))
             _follow_up(self.tenant, step)
+            sla.monitors_create(tenant=self.tenant, spec=spec, execution=step.after)
         self.children = []
 
 

@@ -126,6 +126,21 @@ class KillTaskRun:
 
 
 @dataclass(frozen=True, slots=True)
+class AddLabels:
+    """Merge `labels` into the execution's (a violated SLA's `labels`)."""
+
+    labels: tuple[Label, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaViolated:
+    """The SLA at `position` in the flow's `sla` list was violated: it is not evaluated
+    again for this execution (engine bookkeeping, see `engine/sla.py`)."""
+
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
 class StartSubflow:
     """Start a child execution for an executable task run (a Subflow, one batch of a
     ForEachItem), in the transaction that applies this decision. The task run is already
@@ -164,4 +179,6 @@ Action = (
     | WakeUp
     | KillTaskRun
     | StartSubflow
+    | AddLabels
+    | SlaViolated
 )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from executions.engine.actions import (
     Action,
+    AddLabels,
     CreateTaskRuns,
     EndExecution,
     FinishAttempt,
@@ -21,6 +22,7 @@ from executions.engine.actions import (
     ScheduleRetry,
     SetExecutionState,
     SetTaskRunState,
+    SlaViolated,
     StartAttempt,
 )
 from executions.engine.model import Attempt, Execution, TaskRun, merge_labels
@@ -176,6 +178,14 @@ class Draft:
         if action.outputs is not None:
             self.outputs = dict(action.outputs)
 
+    def _add_labels(self, action: AddLabels) -> None:
+        self.labels = merge_labels(self.labels, action.labels)
+        self.version += 1
+
+    def _sla_violated(self, action: SlaViolated) -> None:
+        violated = self.base.sla_violated | {action.position}
+        self.base = replace(self.base, sla_violated=violated)
+
 
 _HANDLERS = {
     SetExecutionState: Draft._set_execution_state,
@@ -186,6 +196,8 @@ _HANDLERS = {
     ScheduleRetry: Draft._schedule_retry,
     RetryExecution: Draft._retry_execution,
     EndExecution: Draft._end,
+    AddLabels: Draft._add_labels,
+    SlaViolated: Draft._sla_violated,
 }
 
 

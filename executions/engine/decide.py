@@ -10,6 +10,9 @@ One pass does, in this order (Kestra's `ExecutorService.process`, §3.3):
 3. every ended attempt becomes its task run's state: a FAILED one is retried while the
    effective policy allows it (`ScheduleRetry`, or `RetryExecution`), then `allowFailure`,
    `warningOnRetry` (correction 5) and `allowWarning` apply (corrections 7);
+   The flow's EXECUTION_ASSERTION SLAs are evaluated then (engine/sla.py; on a PAUSED
+   execution that stays paused too): a violation with behavior FAIL or CANCEL ends the
+   execution there;
 4. retries that are due put their task run back to CREATED and send it again;
 5. KILLING: created task runs are KILLED, running flowables KILLING, running tasks are
    asked to stop, and the execution is KILLED in the same pass (correction 8);
@@ -88,6 +91,7 @@ from executions.engine.sealed_inputs import (
     unsealer,
 )
 from executions.engine.sizes import check_outputs, truncate_line
+from executions.engine.sla import assertion_violations, assertions_due, violation_actions
 from executions.engine.states import State, StateHistory, final_state
 from executions.engine.subflows import (
     BATCHES,
@@ -192,6 +196,17 @@ class _Decision:
     ) -> Templates:
         """Rendering for `task_run`; `taskrun` adds to its `taskrun` variable; with
         `outputs`, as if they were its outputs."""
+        base = self.base_variables()
+        if outputs is not None:
+            task_run = replace(task_run, outputs=outputs)
+            base = with_task_outputs(base, task_run, self.draft.runs)
+        variables = task_variables(base, task, task_run, self.draft.runs)
+        if taskrun:
+            variables["taskrun"] = {**variables["taskrun"], **taskrun}
+        return self.made(self.renderer(variables, self.services))
+
+    def base_variables(self) -> dict[str, Any]:
+        """The execution's variables (no task's), kept while the draft does not change."""
         if self._base is None or self._base_version != self.draft.version:
             self._base = base_variables(
                 self.flow,
@@ -202,14 +217,7 @@ class _Decision:
                 unseal=self.unseal,
             )
             self._base_version = self.draft.version
-        base = self._base
-        if outputs is not None:
-            task_run = replace(task_run, outputs=outputs)
-            base = with_task_outputs(base, task_run, self.draft.runs)
-        variables = task_variables(base, task, task_run, self.draft.runs)
-        if taskrun:
-            variables["taskrun"] = {**variables["taskrun"], **taskrun}
-        return self.made(self.renderer(variables, self.services))
+        return self._base
 
     def made(self, templates: Templates) -> Templates:
         self._made.append(templates)
@@ -232,11 +240,12 @@ class _Decision:
             return self.actions
         if current is State.QUEUED:
             return self.actions
-        if current is State.PAUSED and not self.go_on_when_paused():
-            return self.actions
         schedule = self.draft.base.schedule_date
         if current is State.CREATED and schedule is not None and schedule > self.now:
             self.emit(WakeUp(schedule, "scheduled start"))
+            return self.actions
+        if current is State.PAUSED and not self.go_on_when_paused():
+            self.check_slas()
             return self.actions
         if self.draft.current is State.RESTARTED:
             self.emit(SetExecutionState(State.RUNNING))
@@ -246,6 +255,8 @@ class _Decision:
         killing = self.draft.current is State.KILLING
         if self.finish_attempts(allow_retry=not killing):
             return self.actions  # retried as a new execution: this one is over
+        if not killing and self.check_slas():
+            return self.actions
         self.resume_due_retries()
         if self.draft.current is State.KILLING:
             self.kill()
@@ -255,6 +266,25 @@ class _Decision:
             self.emit(WakeUp(min(self.deadlines), "task timeout"))
         self.request_pause_ends()
         return self.actions
+
+    # --- SLA -----------------------------------------------------------------------
+    def check_slas(self) -> bool:
+        """EXECUTION_ASSERTION SLAs, evaluated on every pass over an unfinished execution
+        once the attempts that ended are task run states (as Kestra's worker results are
+        before it evaluates them) and before anything new starts; True when a violation
+        ended the execution."""
+        if not self.flow.sla:
+            return False
+        due = assertions_due(self.flow.sla, self.draft.base)
+        if not due:
+            return False
+        templates = self.made(self.renderer(dict(self.base_variables()), self.services))
+        violations, errors = assertion_violations(due, templates.render)
+        for error in errors:
+            self.log("ERROR", error)
+        for action in violation_actions(violations, self.draft.current, self.draft.open_runs()):
+            self.emit(action)
+        return self.draft.current.terminated
 
     # --- waiting -------------------------------------------------------------------
     def go_on_when_paused(self) -> bool:

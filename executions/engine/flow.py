@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from executions.engine.model import Label
+from executions.engine.sla import Sla, slas_of
 from flows.spec import FlowValidation, flow_labels, parse_flow
 from flows.spec.formats import duration_value
 from flows.tasktypes import registry
@@ -258,6 +259,7 @@ class FlowSpec:
     variables: Mapping[str, Any] = field(default_factory=dict)
     labels: tuple[Label, ...] = ()
     tenant_id: str | None = None
+    sla: tuple[Sla, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _by_id: dict[str, TaskSpec] = field(default_factory=dict, repr=False)
     _parent: dict[str, TaskSpec | None] = field(default_factory=dict, repr=False)
@@ -292,6 +294,7 @@ class FlowSpec:
             variables=dict(variables) if isinstance(variables, Mapping) else {},
             labels=tuple(Label(i["key"], i["value"]) for i in flow_labels(dict(data))),
             tenant_id=tenant_id,
+            sla=slas_of(data.get("sla")),
             data=data,
         )
 

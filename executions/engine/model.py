@@ -126,7 +126,9 @@ class TaskRun:
 @dataclass(frozen=True, slots=True)
 class Execution:
     """Kestra's execution document. `attempt_number` and `original_created_date` are
-    Kestra's `metadata` (retries with `behavior: CREATE_NEW_EXECUTION` count them)."""
+    Kestra's `metadata` (retries with `behavior: CREATE_NEW_EXECUTION` count them).
+    `sla_violated` is engine bookkeeping, absent from Kestra's JSON: the positions in the
+    flow's `sla` list of the SLAs already violated, which are not evaluated again."""
 
     id: str
     namespace: str
@@ -145,6 +147,7 @@ class Execution:
     attempt_number: int = 1
     original_created_date: datetime | None = None
     schedule_date: datetime | None = None
+    sla_violated: frozenset[int] = frozenset()
 
     @property
     def current(self) -> State:
@@ -255,4 +258,5 @@ def replay_execution(
         attempt_number=execution.attempt_number + 1,
         original_created_date=execution.original_created_date or execution.state.start_date,
         schedule_date=schedule_date,
+        sla_violated=frozenset(),
     )

@@ -9,7 +9,9 @@ execution PAUSED until someone resumes it is handed to
 `on_pause`, which answers with the commands to apply (a resume), or nothing: the run then
 returns it paused. Waiting (a retry's delay, a Sleep task) goes through the
 injected clock and sleeper: with a `ManualClock`, a flow that retries for minutes runs in
-milliseconds and its dates are exact.
+milliseconds and its dates are exact. MAX_DURATION SLAs are watched on that clock too: once
+one is due, a running task is told to stop (as a kill tells it) and the violation is applied
+before the next decision, as the scheduler applies it to a Celery-run execution.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from executions.engine.ports import KVStore, Storage
 from executions.engine.progress import next_wake, progressed, task_id_of
 from executions.engine.rendering import RendererFactory, expressions_renderer
 from executions.engine.services import EngineServices, error_log_entries
+from executions.engine.sla import Sla, deadlines, max_duration_violation, violation_actions
 from executions.engine.states import State
 from executions.engine.subflows import (
     MAX_DEPTH,
@@ -138,6 +141,7 @@ class _Runner:
     current: Execution | None = None
     first_log: int = 0  # where the current execution's log lines start
     own_services: bool = False
+    deadlines: list[tuple[Sla, datetime]] = field(default_factory=list)  # MAX_DURATION SLAs
 
     def __post_init__(self) -> None:
         if self.services is None:
@@ -250,6 +254,31 @@ class _Runner:
             template
         )
 
+    def watch(self, execution: Execution) -> None:
+        """The MAX_DURATION deadlines of `execution`, which has just been made."""
+        self.deadlines = deadlines(self.flow.sla, execution)
+
+    def check_deadlines(self, execution: Execution) -> Execution:
+        """Apply the MAX_DURATION SLAs whose deadline has passed, as the scheduler does for
+        the Celery executor (before the next decision, so that a task the SLA interrupted
+        ends the way the SLA says, not KILLED)."""
+        now = self.clock()
+        due = [sla for sla, at in self.deadlines if at <= now]
+        for sla in due:
+            self.deadlines = [(s, at) for s, at in self.deadlines if s is not sla]
+            if execution.current.terminated or execution.current is State.KILLING:
+                continue
+            violation = max_duration_violation(sla, execution, now)
+            execution = self.apply(
+                execution, violation_actions([violation], execution.current, execution.task_runs)
+            )
+        return execution
+
+    def sla_stops_tasks(self) -> bool:
+        """A running task stops once an SLA that ends the execution is due."""
+        now = self.clock()
+        return any(at <= now and sla.ends_as is not None for sla, at in self.deadlines)
+
     def run_task(self, execution: Execution, task_run_id: str) -> Execution:
         execution = apply_actions(execution, [StartAttempt(task_run_id)], self.clock())
         self.current = execution
@@ -264,6 +293,7 @@ class _Runner:
             storage=self.storage,
             kv=self.kv,
             environment=self.environment,
+            cancelled=self.sla_stops_tasks,
             registry=self.registry,
         )
         self.logs.extend(outcome.logs)
@@ -271,10 +301,15 @@ class _Runner:
 
     def run(self, execution: Execution, max_steps: int) -> RunResult:
         retried: list[Execution] = []
+        self.watch(execution)
         for _ in range(max_steps):
+            execution = self.check_deadlines(execution)
             execution, actions = self.decide(execution)
             for action in actions:
                 if isinstance(action, RunTaskRun):
+                    execution = self.check_deadlines(execution)
+                    if execution.task_run(action.task_run_id).current is not State.CREATED:
+                        continue  # ended by an SLA meanwhile
                     execution = self.run_task(execution, action.task_run_id)
                 elif isinstance(action, StartSubflow):
                     execution = self.start_subflow(execution, action, max_steps)
@@ -285,6 +320,7 @@ class _Runner:
                 execution = replay_execution(
                     execution, now=self.clock(), execution_id=self.ids() if self.ids else None
                 )
+                self.watch(execution)
                 self.first_log = len(self.logs)
                 continue
             if execution.current.terminated:
@@ -298,10 +334,14 @@ class _Runner:
             wake = next_wake(execution, actions)
             if wake is None and execution.current is State.PAUSED:
                 resume = self.on_pause(execution) if self.on_pause is not None else None
-                if not resume:
+                if resume:
+                    execution = apply_actions(execution, resume, self.clock())
+                    continue
+                if not self.deadlines:
                     return RunResult(execution, self.logs, retried, self.children)
-                execution = apply_actions(execution, resume, self.clock())
-                continue
+            sla_wake = min((at for _, at in self.deadlines), default=None)
+            if sla_wake is not None and (wake is None or sla_wake < wake):
+                wake = sla_wake
             if wake is None:
                 raise EngineStuck(f"Execution {execution.id} is {execution.current} and stuck")
             self.wait_until(wake)

@@ -79,6 +79,9 @@ TERMINATED: Final = frozenset(
 )
 # Ends that `change-status` (execution) and `markAs` (task run) may switch between.
 _ENDS: Final = TERMINATED - {State.RETRIED, State.SKIPPED}
+# What a violated SLA with behavior FAIL or CANCEL makes of the execution and its unfinished
+# task runs, whatever their state (but KILLING: a kill is already ending them).
+_SLA_ENDS: Final = (State.FAILED, State.CANCELLED)
 
 
 def _table(rows: dict[State, set[State]]) -> dict[State, frozenset[State]]:
@@ -95,7 +98,7 @@ EXECUTION_TRANSITIONS: Final = _table(
             State.KILLING,
             State.KILLED,
         },
-        State.QUEUED: {State.RUNNING, State.KILLING, State.KILLED, State.CANCELLED},
+        State.QUEUED: {State.RUNNING, State.KILLING, State.KILLED, State.CANCELLED, State.FAILED},
         State.RUNNING: {
             State.PAUSED,
             State.RETRYING,
@@ -106,10 +109,11 @@ EXECUTION_TRANSITIONS: Final = _table(
             State.FAILED,
             State.CANCELLED,  # SLA with behavior CANCEL
         },
-        State.PAUSED: {State.RESTARTED, State.RUNNING, State.KILLING},
-        State.RETRYING: {State.RUNNING, State.RETRIED, State.KILLING},
+        # FAILED and CANCELLED from any unfinished state but KILLING: a violated SLA
+        State.PAUSED: {State.RESTARTED, State.RUNNING, State.KILLING, *_SLA_ENDS},
+        State.RETRYING: {State.RUNNING, State.RETRIED, State.KILLING, *_SLA_ENDS},
         State.KILLING: {State.KILLED},
-        State.RESTARTED: {State.RUNNING, State.KILLING},
+        State.RESTARTED: {State.RUNNING, State.KILLING, *_SLA_ENDS},
         **{end: {State.RESTARTED} | (_ENDS - {end}) for end in _ENDS},
         State.RETRIED: {State.RESTARTED},
     }
@@ -135,9 +139,9 @@ TASK_RUN_TRANSITIONS: Final = _table(
             State.RETRIED,  # the ancestors of a task retried with CREATE_NEW_EXECUTION
         },
         State.KILLING: {State.KILLED},
-        State.PAUSED: {State.RUNNING, State.SUCCESS, State.FAILED, State.KILLING, State.KILLED},
-        State.RETRYING: {State.CREATED, State.KILLED},
-        State.RESTARTED: {State.CREATED, State.RUNNING, State.SKIPPED, State.FAILED, State.KILLED},
+        State.PAUSED: {State.RUNNING, State.SUCCESS, State.KILLING, State.KILLED, *_SLA_ENDS},
+        State.RETRYING: {State.CREATED, State.KILLED, *_SLA_ENDS},
+        State.RESTARTED: {State.CREATED, State.RUNNING, State.SKIPPED, State.KILLED, *_SLA_ENDS},
         **{end: {State.RESTARTED} | (_ENDS - {end}) for end in _ENDS},
         State.FAILED: {State.RETRYING, State.RETRIED, State.RESTARTED} | (_ENDS - {State.FAILED}),
         State.SKIPPED: {State.RESTARTED},

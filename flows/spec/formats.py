@@ -35,12 +35,15 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"'{text}' is not an ISO-8601 duration such as PT10S or P1DT2H")
     if t_part is not None and hours is None and minutes is None and seconds is None:
         raise ValueError(f"'{text}' is not an ISO-8601 duration such as PT10S or P1DT2H")
-    total = timedelta(
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=int(seconds or 0),
-    )
+    try:
+        total = timedelta(
+            days=int(days or 0),
+            hours=int(hours or 0),
+            minutes=int(minutes or 0),
+            seconds=int(seconds or 0),
+        )
+    except OverflowError:  # past 999,999,999 days: Java's Duration would overflow too
+        raise ValueError(f"'{text}' is too long a duration") from None
     if fraction:
         micros = int(fraction.ljust(9, "0")[:6])
         signed = -1 if (seconds or "").startswith("-") else 1
@@ -54,7 +57,10 @@ def duration_value(value: Any) -> timedelta | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except (OverflowError, ValueError):  # too large, or not a number (NaN)
+            return None
     if isinstance(value, str) and not is_expression(value):
         try:
             return parse_duration(value)

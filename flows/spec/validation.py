@@ -22,6 +22,7 @@ from flows.spec.semantics import (
     check_labels,
     check_retry,
 )
+from flows.spec.sla import check_sla
 from flows.tasktypes import registry
 from flows.tasktypes.common import (
     CONDITION_MAP,
@@ -164,9 +165,7 @@ class FlowChecker:
         slas = data.get("sla")
         for index, sla in enumerate(slas if isinstance(slas, list) else []):
             if isinstance(sla, dict):
-                check_labels(
-                    report, sla.get("labels"), key_path(index_path("sla", index), "labels")
-                )
+                check_sla(report, sla, index_path("sla", index))
         if data.get("taskDefaults") is not None:
             report.warn("taskDefaults", "'taskDefaults' is deprecated, use 'pluginDefaults'")
 

@@ -11,6 +11,7 @@ from config.celery import ensure_broker_folders
 from executions.concurrency import queued_start_due
 from executions.periodic import PeriodicJob, SchedulerLoop
 from executions.services import executions_wake_due, task_runs_recover_lost
+from executions.sla import MONITOR_INTERVAL, monitors_process
 from executions.tasks import housekeeping
 from triggers.flow_triggers import transitions_drain
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
                 PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
                 PeriodicJob("start-queued-executions", 5.0, queued_start_due),
                 PeriodicJob("flow-triggers", 0.5, transitions_drain),
+                PeriodicJob("sla-monitors", MONITOR_INTERVAL, monitors_process),
             ],
             tick=tick,
         )

@@ -378,6 +378,31 @@ LABELS_INPUTS = {
     "labelsListValue": "valueFromList",
 }
 
+
+def _sla_max_duration_failed(result: RunResult) -> None:
+    """FAILED by the SLA; the sleeping task run, unfinished then, FAILED with it."""
+    ends(State.FAILED, 1, sleep=State.FAILED)(result)
+    lines = [(line.level, line.message) for line in result.logs if "SLA" in line.message]
+    reason = r"execution duration of PT[0-9.]+S exceed the maximum duration of PT0\.5S\."
+    assert [level for level, _ in lines] == ["WARN", "ERROR"]
+    violated = f"SLA 'maxDuration' violated: {reason}"
+    assert re.fullmatch(violated, lines[0][1])
+    assert re.fullmatch(f"Execution failed due to {violated}", lines[1][1])
+
+
+def _sla_condition(state: State, labelled: bool) -> Callable[[RunResult], None]:
+    def check(result: RunResult) -> None:
+        assert result.execution.current is state
+        assert (Label("sla", "violated") in result.execution.labels) is labelled
+        violated = [line.message for line in result.logs if "SLA 'condition'" in line.message]
+        assert len(violated) == (0 if state is State.SUCCESS and not labelled else 1)
+
+    return check
+
+
+# Run with the scheduler process on Celery: tests/executions/test_sla_celery.py
+SLA_MAX_DURATION = {"sla-max-duration-fail.yaml", "sla-max-duration-ok.yaml"}
+
 CASES = [
     Case("minimal.yaml", ends(State.SUCCESS)),
     Case("return.yaml", _return),
@@ -522,6 +547,21 @@ CASES = [
     ),
     Case("kv.yaml", _kv_found, label="key set", pebble=True, kv={"my-key": {"field": "value"}}),
     Case("kv.yaml", _kv_missing, {"errorOnMissing": True}, label="no key", pebble=True),
+    Case("sla-max-duration-fail.yaml", _sla_max_duration_failed),
+    Case("sla-max-duration-ok.yaml", ends(State.SUCCESS, 1, sleep=State.SUCCESS)),
+    *[
+        Case(
+            "sla-execution-condition.yaml",
+            _sla_condition(state, labelled),
+            {"string": value},
+            label=value,
+        )
+        for value, state, labelled in (
+            ("PASS", State.SUCCESS, False),
+            ("CANCEL", State.CANCELLED, False),
+            ("LABEL", State.SUCCESS, True),
+        )
+    ],
 ]
 
 # --- flows that wait: Pause (resumed by a user, or by its delay or timeout) and WaitFor ---
@@ -675,9 +715,6 @@ SKIPPED = {
     "trigger-flow-listener-with-pause.yaml": TRIGGERS,
     "flow-concurrency-cancel-pause.yml": CONCURRENCY,
     "flow-concurrency-queue-pause.yml": CONCURRENCY,
-    "sla-execution-condition.yaml": "SLA is not in the engine core yet",
-    "sla-max-duration-fail.yaml": "SLA is not in the engine core yet",
-    "sla-max-duration-ok.yaml": "SLA is not in the engine core yet",
 }
 
 # Flows whose trigger runs outside the engine core, each with the test that runs it.
