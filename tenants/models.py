@@ -25,6 +25,10 @@ class Tenant(models.Model):
     )
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Has at least one Flow trigger (kept by triggers.services.triggers_sync): an execution's
+    # state change then nudges the trigger evaluator at once, with no query to find out;
+    # without one (or with a stale copy of the row), the scheduler's sweep evaluates it.
+    has_flow_triggers = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["slug"]
