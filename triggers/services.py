@@ -62,7 +62,7 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
     # this flow's own Flow triggers, and those naming it (it may just have come or gone)
     named = upstreams.naming(tenant, flow.namespace.name, flow.flow_id)
     upstreams.refresh(tenant, [*rows.filter(flow_row=flow, kind=FLOW), *named])
-    dispatch.forget(tenant)
+    dispatch.flag_sync(tenant)
 
 
 def _declared(spec: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
