@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TextIO
 
@@ -38,8 +39,26 @@ from triggers import flow_triggers
 
 TENANT_PREFIX = "trig"
 NAMESPACE = "bench.triggers"
-SIMPLE, PAIRED = 80, 20  # listeners per tenant
-UPSTREAMS = SIMPLE + 2 * PAIRED  # upstream flows per tenant: one per simple, two per paired
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Listeners per tenant: `simple` ones on one upstream flow each, `paired` ones on two;
+    one upstream flow per simple listener and two per paired one."""
+
+    simple: int
+    paired: int
+
+    @property
+    def upstreams(self) -> int:
+        return self.simple + 2 * self.paired
+
+    @property
+    def listeners(self) -> int:
+        return self.simple + self.paired
+
+
+FULL, QUICK = Layout(80, 20), Layout(8, 2)
 
 UPSTREAM = """id: up_{n}
 namespace: bench.triggers
@@ -88,37 +107,38 @@ triggers:
 """
 
 
-def listeners_of(upstream: int) -> list[tuple[int, str]]:
+def listeners_of(layout: Layout, upstream: int) -> list[tuple[int, str]]:
     """(listener number, kind) of the listeners an execution of `up_<upstream>` concerns."""
-    if upstream < SIMPLE:
+    if upstream < layout.simple:
         return [(upstream, "simple")]
-    pair = (upstream - SIMPLE) // 2
-    return [(SIMPLE + pair, "paired")]
+    pair = (upstream - layout.simple) // 2
+    return [(layout.simple + pair, "paired")]
 
 
-def flow_sources() -> list[str]:
-    sources = [UPSTREAM.format(n=n) for n in range(UPSTREAMS)]
-    sources += [SIMPLE_LISTENER.format(n=n) for n in range(SIMPLE)]
-    for pair in range(PAIRED):
-        a, b = SIMPLE + 2 * pair, SIMPLE + 2 * pair + 1
-        sources.append(PAIRED_LISTENER.format(n=SIMPLE + pair, a=a, b=b))
+def flow_sources(layout: Layout) -> list[str]:
+    sources = [UPSTREAM.format(n=n) for n in range(layout.upstreams)]
+    sources += [SIMPLE_LISTENER.format(n=n) for n in range(layout.simple)]
+    for pair in range(layout.paired):
+        a, b = layout.simple + 2 * pair, layout.simple + 2 * pair + 1
+        sources.append(PAIRED_LISTENER.format(n=layout.simple + pair, a=a, b=b))
     return sources
 
 
 def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
     tenant_count, rate, seconds = (2, 20, 5) if quick else (100, 50, 60)
+    layout = QUICK if quick else FULL
     report = Report(
         "triggers",
         parameters={
             "tenants": tenant_count,
-            "flow_triggers": tenant_count * (SIMPLE + PAIRED),
-            "paired_share": PAIRED / (SIMPLE + PAIRED),
+            "flow_triggers": tenant_count * layout.listeners,
+            "paired_share": layout.paired / layout.listeners,
             "upstream_per_second": rate,
             "seconds": seconds,
         },
         targets={"matching_p50_ms": ("<=", 1.0), "matching_p99_ms": ("<=", 5.0)},
     )
-    tenants = _ensure_flows(tenant_count, log)
+    tenants = _ensure_flows(tenant_count, layout, log)
     ExecutionTransition.all_tenants.all().delete()
     for tenant in tenants:
         Execution.objects.for_tenant(tenant).delete()
@@ -134,7 +154,7 @@ def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
 
     flow_triggers.transition_evaluate = measured
     try:
-        sequence = _drive_and_evaluate(tenants, rate, seconds, log)
+        sequence = _drive_and_evaluate(tenants, layout, rate, seconds, log)
     finally:
         flow_triggers.transition_evaluate = original
         flow_triggers.matching_costs = None
@@ -142,20 +162,20 @@ def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
     report.results.update(distribution_ms(terminal, "matching_"))
     report.results["terminal_transitions"] = len(terminal)
     report.results["all_transitions"] = len(costs)
-    report.results.update(_check(tenants, sequence, report))
+    report.results.update(_check(tenants, layout, sequence, report))
     return report
 
 
-def _ensure_flows(count: int, log: TextIO) -> list[Tenant]:
+def _ensure_flows(count: int, layout: Layout, log: TextIO) -> list[Tenant]:
     """The tenants and their flows, kept from an earlier run when complete."""
     from tenants.selectors import tenant_find
     from tenants.services import tenant_create
 
     tenants = []
-    sources = flow_sources()
+    sources = flow_sources(layout)
     started = time.monotonic()
     for index in range(count):
-        slug = f"{TENANT_PREFIX}{index:03d}"
+        slug = f"{TENANT_PREFIX}{'q' if layout == QUICK else ''}{index:03d}"
         tenant = tenant_find(slug=slug) or tenant_create(slug=slug, name=slug)
         tenants.append(tenant)
         have = Flow.objects.for_tenant(tenant).filter(deleted=False).count()
@@ -178,7 +198,7 @@ def _ensure_flows(count: int, log: TextIO) -> list[Tenant]:
 
 
 def _drive_and_evaluate(
-    tenants: list[Tenant], rate: int, seconds: int, log: TextIO
+    tenants: list[Tenant], layout: Layout, rate: int, seconds: int, log: TextIO
 ) -> list[tuple[int, int, str]]:
     """End `rate` upstream executions a second for `seconds` in a thread while this thread
     evaluates; return the sequence (tenant index, upstream number, execution id)."""
@@ -193,7 +213,7 @@ def _drive_and_evaluate(
             for index in range(rate * seconds):
                 time.sleep(max(0.0, start + index * interval - time.monotonic()))
                 which = pick.randrange(len(tenants))
-                upstream = pick.randrange(UPSTREAMS)
+                upstream = pick.randrange(layout.upstreams)
                 sequence.append((which, upstream, _ended_upstream(tenants[which], upstream)))
         finally:
             close_old_connections()
@@ -227,20 +247,18 @@ def _ended_upstream(tenant: Tenant, upstream: int) -> str:
         State.RUNNING, now - timedelta(milliseconds=1), EXECUTION_TRANSITIONS
     )
     ended = running.moved_to(State.SUCCESS, now, EXECUTION_TRANSITIONS)
-    from dataclasses import replace
-
     snapshots.save(tenant=tenant, before=None, after=replace(created, state=ended), wake_at=None)
     return created.id
 
 
 def _check(
-    tenants: list[Tenant], sequence: list[tuple[int, int, str]], report: Report
+    tenants: list[Tenant], layout: Layout, sequence: list[tuple[int, int, str]], report: Report
 ) -> dict[str, Any]:
     """Replay the event sequence on paper: which downstream executions it calls for."""
     expected: Counter[tuple[int, int, str]] = Counter()
     seen: dict[tuple[int, int], set[int]] = {}
     for which, upstream, execution_id in sequence:
-        for listener, kind in listeners_of(upstream):
+        for listener, kind in listeners_of(layout, upstream):
             if kind == "simple":
                 expected[(which, listener, execution_id)] += 1
                 continue
