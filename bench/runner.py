@@ -25,18 +25,19 @@ from bench.environment import (
 )
 from bench.report import Report
 
-ENGINE_BENCHMARKS = ("latency", "throughput", "overhead", "foreach")
+ENGINE_BENCHMARKS = ("latency", "throughput", "overhead", "foreach", "schedule")
 BENCHMARKS = (*ENGINE_BENCHMARKS, "api", "triggers")
 
 
 def _benchmark(name: str) -> Callable[..., Report]:
-    from bench import api, engine, foreach, triggers
+    from bench import api, engine, foreach, schedule, triggers
 
     return {
         "latency": engine.latency,
         "throughput": engine.throughput,
         "overhead": engine.overhead,
         "foreach": foreach.foreach,
+        "schedule": schedule.schedule,
         "api": api.api,
         "triggers": triggers.triggers,
     }[name]

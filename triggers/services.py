@@ -33,7 +33,9 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
     cron or time zone changed starts again from now; removed triggers, and every trigger of
     a deleted flow, are deleted with their state."""
     rows = Trigger.objects.for_tenant(tenant)
-    existing = {row.trigger_id: row for row in rows.filter(flow_row=flow)}
+    # locked: the scheduler moves these rows on (next tick, lock, backfill) meanwhile, and a
+    # save of a copy read before its commit would bring a tick back
+    existing = {row.trigger_id: row for row in rows.select_for_update().filter(flow_row=flow)}
     wanted = {} if flow.deleted else _declared(flow.spec)
     stale = [row.pk for key, row in existing.items() if key not in wanted]
     if stale:
@@ -55,7 +57,7 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
         row.flow_revision = flow.revision
         row.spec_disabled = bool(flow.disabled or spec.get("disabled") is True)
         if retimed:
-            row.next_date = schedules.first_next_date(spec, now)
+            row.next_date = schedules.first_next_date(spec, now, flow.spec.get("pluginDefaults"))
         row.save()
         if kind == FLOW:
             _index(tenant, row)

@@ -201,7 +201,61 @@ _NOT_RUNNABLE = frozenset(
 )
 
 
-def _schedule(report: Report, trigger: dict, path: str, _flow: FlowContext) -> None:
+_CONDITION = "io.kestra.plugin.core.condition."
+# Kestra's `ScheduleCondition` types: the only ones a Schedule can evaluate on its tick
+_SCHEDULE_CONDITIONS = frozenset(
+    _CONDITION + name
+    for name in (
+        "DayWeek",
+        "DayWeekInMonth",
+        "DateTimeBetween",
+        "TimeBetween",
+        "Weekend",
+        "Expression",
+        "Not",
+        "Or",
+        "PublicHoliday",
+    )
+)
+_HOLIDAYS = _CONDITION + "PublicHoliday"
+
+
+def _schedule_conditions(report: Report, conditions: Any, path: str, flow: FlowContext) -> None:
+    """A Schedule tests its conditions on the tick date: conditions about an upstream
+    execution cannot hold there (Kestra fails every tick on them), and PublicHoliday needs
+    holiday calendars Aviary does not ship."""
+    if not isinstance(conditions, list):
+        return
+    for index, condition in enumerate(conditions):
+        if not isinstance(condition, dict):
+            continue
+        item = index_path(path, index)
+        known = flow.type_of(condition.get("type"))
+        if known is None:
+            continue  # the schema reports unknown types
+        if known.name == _HOLIDAYS:
+            report.error(
+                key_path(item, "type"),
+                "PublicHoliday is not supported: it needs the public holiday calendars of "
+                "Kestra's Jollyday library, which Aviary does not ship; use DayWeek, "
+                "DateTimeBetween or an Expression over a list of dates instead",
+            )
+        elif known.name not in _SCHEDULE_CONDITIONS:
+            short = known.name.removeprefix(_CONDITION)
+            report.error(
+                key_path(item, "type"),
+                f"{short} cannot be used on a Schedule trigger: its conditions are tested on "
+                "the tick date (DayWeek, DayWeekInMonth, DateTimeBetween, TimeBetween, Weekend, "
+                "Expression, Not, Or)",
+            )
+        _schedule_conditions(
+            report, condition.get("conditions"), key_path(item, "conditions"), flow
+        )
+
+
+def _schedule(report: Report, trigger: dict, path: str, flow: FlowContext) -> None:
+    for key in ("conditions", "scheduleConditions"):
+        _schedule_conditions(report, trigger.get(key), key_path(path, key), flow)
     cron = trigger.get("cron")
     if not isinstance(cron, str):
         return

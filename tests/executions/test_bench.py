@@ -31,7 +31,7 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=400,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     reports = [json.loads(line) for line in done.stdout.splitlines()]
@@ -40,7 +40,9 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
         "throughput",
         "overhead",
         "foreach",
+        "schedule",
         "api",
+        "triggers",
     ]
     for report in reports:
         assert set(report) >= KEYS, report
@@ -49,7 +51,10 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
         assert report["machine"]["cpus"] >= 1
         assert report["machine"]["postgres"].startswith("15")
         assert "failed" not in report, report
-    latency, throughput, overhead, foreach, api = (r["results"] for r in reports)
+    results = {r["benchmark"]: r["results"] for r in reports}
+    latency, throughput, overhead, foreach, api = (
+        results[name] for name in ("latency", "throughput", "overhead", "foreach", "api")
+    )
     assert latency["p50_ms"] > 0
     assert latency["p99_ms"] >= latency["p50_ms"]
     assert throughput["executions_submitted"] >= 4
@@ -63,3 +68,7 @@ def test_bench_quick_prints_one_json_object_per_benchmark(tmp_path):
     assert api["requests"] > 0
     assert api["errors"] == 0
     assert not any("Seq Scan on executions_execution" in line for line in api["explain"])
+    schedule = results["schedule"]
+    assert schedule["executions_per_tick"] == [20, 20]  # every trigger, every tick, once
+    assert 0 < schedule["stored_p50_ms"] <= schedule["stored_p99_ms"]
+    assert schedule["running_p50_ms"] > 0

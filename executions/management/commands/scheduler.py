@@ -1,5 +1,5 @@
 """`manage.py scheduler`: the scheduler process. Runs periodic jobs and hands work to the
-workers through the broker; Schedule triggers join it in the triggers issue."""
+workers through the broker: Schedule triggers, Flow triggers, wake-ups, sweepers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from executions.services import executions_wake_due, task_runs_recover_lost
 from executions.sla import MONITOR_INTERVAL, monitors_process
 from executions.tasks import housekeeping
 from triggers.flow_triggers import transitions_drain
+from triggers.scheduler import ScheduleJob, schedule_locks_release
 
 HOUR = 3600.0
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         ensure_broker_folders()
         loop = SchedulerLoop(
             [
+                # first: a tick that comes is run before the loop's other work
+                PeriodicJob("schedule-triggers", 0.1, ScheduleJob()),
+                PeriodicJob("schedule-locks", 1.0, schedule_locks_release),
                 PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay()),
                 PeriodicJob("wake-executions", 1.0, executions_wake_due),
                 PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
