@@ -1,11 +1,12 @@
 """The triggers API, Kestra's paths under `/api/v1/{tenant}/triggers`: search, a flow's
-triggers, update (disable, enable, start a backfill), unlock, bulk disable; the backfill
-controls are in triggers/api_backfill.py. Thin: validate, call one service, render."""
+triggers, update (disable, enable, start a backfill), unlock, bulk disable, and the backfill
+controls (pause, unpause, delete). Thin: validate, call one service, render."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
@@ -15,8 +16,10 @@ from rest_framework.response import Response
 from config.api_schema import error_responses
 from flows.selectors import flow_get
 from tenants.api_base import TenantApi
-from tenants.models import NAMESPACE_RE
-from triggers import controls, selectors
+from tenants.errors import Unprocessable, Violation
+from tenants.models import NAMESPACE_RE, Tenant
+from triggers import backfills, controls, selectors
+from triggers.engine.schedule import parse_date
 from triggers.models import Trigger
 from triggers.trigger_json import BulkResponseSerializer, TriggerSerializer, render, render_many
 
@@ -175,8 +178,23 @@ class FlowTriggersApi(TriggerApi):
 # --- update, unlock, bulk disable --------------------------------------------------------------
 
 
+class BackfillInputSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="the first tick to run (ISO, with an offset)")
+    end = serializers.DateTimeField(required=False, allow_null=True, help_text="default: now")
+    inputs = serializers.DictField(required=False, allow_null=True)
+    labels = serializers.JSONField(
+        required=False, allow_null=True, help_text="[{key, value}] or a map"
+    )
+
+    class Meta:
+        ref_name = "BackfillInput"
+
+
 class TriggerUpdateSerializer(TriggerKeySerializer):
     disabled = serializers.BooleanField(required=False, help_text="absent: left as it is")
+    backfill = BackfillInputSerializer(
+        required=False, allow_null=True, help_text="starts a backfill of a Schedule trigger"
+    )
 
     class Meta:
         ref_name = "TriggerUpdate"
@@ -185,20 +203,74 @@ class TriggerUpdateSerializer(TriggerKeySerializer):
 class TriggerUpdateApi(TriggerApi):
     @extend_schema(
         operation_id="trigger_update",
-        summary="Update a trigger: disable or enable it",
-        description="The body is a trigger (as this API returns them); `disabled` is applied "
-        "when present. Its other fields are ignored.",
+        summary="Update a trigger: disable or enable it, start a backfill",
+        description="The body is a trigger (as this API returns them): `disabled` is applied "
+        "when present; a `backfill` starts one (Schedule triggers only; the one running, sent "
+        "back unchanged, is left as it is). Its other fields are ignored.",
         request=TriggerUpdateSerializer,
-        responses={200: TriggerSerializer, **error_responses(422)},
+        responses={200: TriggerSerializer, **error_responses(409, 422)},
         tags=TAGS,
     )
     def put(self, request: Request, tenant: str) -> Response:
         body, trigger = self.trigger_from_body(request, TriggerUpdateSerializer)
-        if "disabled" in body.validated_data:
-            trigger = controls.trigger_set_disabled(
-                tenant=self.tenant, trigger=trigger, disabled=body.validated_data["disabled"]
-            )
+        data = body.validated_data
+        with transaction.atomic():  # a refused backfill leaves `disabled` as it was
+            if "disabled" in data:
+                trigger = controls.trigger_set_disabled(
+                    tenant=self.tenant, trigger=trigger, disabled=data["disabled"]
+                )
+            wanted = data.get("backfill")
+            if wanted is not None and not _is_running(trigger, wanted):
+                trigger = _backfill_start(self.tenant, trigger, wanted)
         return Response(render(self.tenant, trigger))
+
+
+def _is_running(trigger: Trigger, wanted: dict[str, Any]) -> bool:
+    """The backfill in the body is the one the trigger runs: a trigger read from the API and
+    sent back with `disabled` changed must not restart it (Kestra would)."""
+    running = trigger.backfill
+    if not isinstance(running, dict):
+        return False
+    same_end = wanted.get("end") is None or parse_date(running.get("end")) == wanted["end"]
+    return parse_date(running.get("start")) == wanted["start"] and same_end
+
+
+def _backfill_start(tenant: Tenant, trigger: Trigger, wanted: dict[str, Any]) -> Trigger:
+    """Start it; the service's violations name the body's fields (`backfill.start`, ...)."""
+    labels = _labels(wanted.get("labels"))
+    try:
+        return backfills.backfill_start(
+            tenant=tenant,
+            trigger=trigger,
+            start=wanted["start"],
+            end=wanted.get("end"),
+            inputs=wanted.get("inputs"),
+            labels=labels,
+        )
+    except Unprocessable as error:
+        if not error.violations:
+            raise Unprocessable(error.message, field=_body_path(error.field)) from error
+        violations = [
+            Violation(_body_path(v.path), v.message, v.line, v.column) for v in error.violations
+        ]
+        raise Unprocessable(error.message, violations=violations) from error
+
+
+def _body_path(path: str | None) -> str:
+    """A backfill service's field as the body names it (`trigger`: the trigger's kind)."""
+    return f"backfill.{path}" if path and path != "trigger" else "backfill"
+
+
+def _labels(value: Any) -> Any:
+    """Kestra's labels: `[{key, value}]` or a map; anything else is a 422 naming it."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    raise Unprocessable(
+        'expected [{"key": "team", "value": "data"}] or {"team": "data"}',
+        field="backfill.labels",
+    )
 
 
 class TriggerUnlockApi(TriggerApi):
@@ -242,3 +314,48 @@ class TriggerSetDisabledApi(TriggerApi):
             tenant=self.tenant, keys=keys, disabled=body.validated_data["disabled"]
         )
         return Response({"count": count})
+
+
+# --- backfill controls ---------------------------------------------------------------------------
+
+
+class BackfillPauseApi(TriggerApi):
+    @extend_schema(
+        operation_id="trigger_backfill_pause",
+        summary="Pause a backfill",
+        request=TriggerKeySerializer,
+        responses={200: TriggerSerializer, **error_responses(422)},
+        tags=TAGS,
+    )
+    def put(self, request: Request, tenant: str) -> Response:
+        _, trigger = self.trigger_from_body(request)
+        trigger = backfills.backfill_set_paused(tenant=self.tenant, trigger=trigger, paused=True)
+        return Response(render(self.tenant, trigger))
+
+
+class BackfillUnpauseApi(TriggerApi):
+    @extend_schema(
+        operation_id="trigger_backfill_unpause",
+        summary="Resume a paused backfill",
+        request=TriggerKeySerializer,
+        responses={200: TriggerSerializer, **error_responses(422)},
+        tags=TAGS,
+    )
+    def put(self, request: Request, tenant: str) -> Response:
+        _, trigger = self.trigger_from_body(request)
+        trigger = backfills.backfill_set_paused(tenant=self.tenant, trigger=trigger, paused=False)
+        return Response(render(self.tenant, trigger))
+
+
+class BackfillDeleteApi(TriggerApi):
+    @extend_schema(
+        operation_id="trigger_backfill_delete",
+        summary="Delete a backfill: the ticks not run yet are dropped",
+        request=TriggerKeySerializer,
+        responses={200: TriggerSerializer, **error_responses(422)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        _, trigger = self.trigger_from_body(request)
+        trigger = backfills.backfill_delete(tenant=self.tenant, trigger=trigger)
+        return Response(render(self.tenant, trigger))

@@ -5,16 +5,18 @@ writes the same rows (next tick, lock, backfill), and only the fields named here
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from cronsim import CronSim, CronSimError
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.errors import Conflict, NotFound
 from tenants.models import Tenant
-from triggers.engine import cron
+from triggers.engine.cron import CronError
+from triggers.engine.schedule import recovered_next_date
 from triggers.models import SCHEDULE, Trigger
+from triggers.schedule_executions import FlowInfo
+from triggers.scheduler import conditions_of, schedule_of
 
 TriggerKey = tuple[str, str, str]  # (namespace, flow id, trigger id)
 
@@ -25,7 +27,7 @@ def trigger_set_disabled(*, tenant: Tenant, trigger: Trigger, disabled: bool) ->
     `disabled` stays as written. Enabling a Schedule again applies its
     `recoverMissedSchedules` to the ticks missed meanwhile, as Kestra does."""
     row = _locked(tenant, trigger.pk)
-    _apply_disabled(row, disabled, timezone.now())
+    _apply_disabled(tenant, row, disabled, timezone.now())
     return row
 
 
@@ -48,7 +50,7 @@ def triggers_set_disabled(*, tenant: Tenant, keys: Iterable[TriggerKey], disable
             raise NotFound(f"Trigger {trigger_id} of flow {namespace}.{flow_id} not found")
     now = timezone.now()
     for key in wanted:
-        _apply_disabled(rows[key], disabled, now)
+        _apply_disabled(tenant, rows[key], disabled, now)
     return len(wanted)
 
 
@@ -74,33 +76,32 @@ def _locked(tenant: Tenant, pk: int) -> Trigger:
     return row
 
 
-def _apply_disabled(row: Trigger, disabled: bool, now: datetime) -> None:
+def _apply_disabled(tenant: Tenant, row: Trigger, disabled: bool, now: datetime) -> None:
     if row.disabled == disabled:
         return
     fields = ["disabled", "updated_at"]
     missed = row.next_date is not None and row.next_date < now
     if not disabled and row.kind == SCHEDULE and missed and row.backfill is None:
-        row.next_date = _recovered_next_date(row.spec, row.next_date, now)
+        row.next_date = _recovered_next_date(tenant, row, now)
         fields.append("next_date")
     row.disabled = disabled
     row.save(update_fields=fields)
 
 
-def _recovered_next_date(spec: dict[str, object], missed: datetime, now: datetime) -> datetime:
-    """The tick to run next when a Schedule comes back with ticks missed since `missed`:
-    every one of them (`ALL`, Kestra's default), only the latest (`LAST`), or none (`NONE`)."""
-    policy = str(spec.get("recoverMissedSchedules") or "ALL").upper()
-    if policy == "NONE":
-        return cron.next_tick(spec, now) or missed
-    if policy == "LAST":
-        return _previous_tick(spec, now) or missed
-    return missed
-
-
-def _previous_tick(spec: dict[str, object], before: datetime) -> datetime | None:
+def _recovered_next_date(tenant: Tenant, row: Trigger, now: datetime) -> datetime | None:
+    """The tick to run next when a Schedule comes back with ticks missed: every one of them
+    (`ALL`, Kestra's default), only the latest (`LAST`), or none (`NONE`): the scheduler's
+    rule for ticks missed while no scheduler ran."""
     try:
-        local = before.astimezone(cron.zone(spec))
-        tick = next(CronSim(cron.expression(spec), local, reverse=True))
-    except (CronSimError, StopIteration, ValueError, KeyError):
-        return None
-    return tick.astimezone(UTC)
+        schedule = schedule_of(row)
+    except CronError:  # the sync and the scheduler report it; nothing to move
+        return row.next_date
+    flow = row.flow_row
+    info = FlowInfo.of(
+        pk=flow.pk,
+        namespace=row.namespace,
+        flow_id=row.flow_id,
+        revision=flow.revision,
+        spec=flow.spec,
+    )
+    return recovered_next_date(schedule, row.next_date, now, conditions_of(tenant, info))

@@ -4,6 +4,7 @@ are; the backfill service types and checks them when each execution starts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -11,6 +12,7 @@ from django import forms
 
 from executions.forms import LaunchForm
 from flows.spec.formats import is_expression
+from tenants.errors import Violation
 from tenants.models import NAMESPACE_RE
 from triggers.engine import cron
 from triggers.models import Trigger
@@ -91,6 +93,17 @@ class BackfillForm(LaunchForm):
         if start and end and end < start:
             self.add_error("end", "The end must not be before the start.")
         return data
+
+    def add_violations(self, violations: Iterable[Violation]) -> None:
+        """The backfill service's violations: start and end next to their fields, inputs and
+        labels as the launch form places them."""
+        rest = []
+        for violation in violations:
+            if violation.path in ("start", "end"):
+                self.add_error(violation.path, violation.message)
+            else:
+                rest.append(violation)
+        super().add_violations(rest)
 
     def inputs(self) -> dict[str, Any]:
         """What was typed, by input id (text, or JSON text for multiple choices)."""

@@ -397,3 +397,32 @@ def backfill_as_json(backfill: Any) -> dict[str, Any] | None:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def backfill_executions_count(
+    *, tenant: Tenant, trigger: Trigger, start: datetime, end: datetime, ticks: int
+) -> int:
+    """How many of the trigger's executions ran a tick between `start` and `end`: those of an
+    ended backfill, whose record the scheduler removes at its end. Its executions are the
+    trigger's newest (its normal ticks wait during a backfill), so the newest `ticks` + 50
+    are enough to look at."""
+    rows = (
+        Execution.objects.for_tenant(tenant)
+        .filter(namespace=trigger.namespace, flow_id=trigger.flow_id)
+        .filter(trigger__id=trigger.trigger_id)
+        .order_by("-start_date", "-id")
+        .values_list("trigger", flat=True)[: ticks + 50]
+    )
+    count = 0
+    for variables in (row.get("variables") or {} for row in rows if isinstance(row, dict)):
+        tick = _moment(variables.get("date")) if isinstance(variables, dict) else None
+        count += tick is not None and start <= tick <= end
+    return count
+
+
+def _moment(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from tenants.models import Tenant
 from triggers import selectors
+from triggers.backfills import backfill_progress
 from triggers.models import Trigger
 
 
@@ -25,7 +26,7 @@ def render_many(tenant: Tenant, triggers: Sequence[Trigger]) -> list[dict[str, A
         selectors.trigger_as_json(
             trigger,
             preconditions=states.get(trigger.pk),
-            progress=None,
+            progress=backfill_progress(trigger),
         )
         for trigger in triggers
     ]

@@ -8,6 +8,11 @@ from triggers import api
 urlpatterns = [
     path("triggers", api.TriggerUpdateApi.as_view(), name="api-trigger-update"),
     path("triggers/search", api.TriggerSearchApi.as_view(), name="api-trigger-search"),
+    path("triggers/backfill/pause", api.BackfillPauseApi.as_view(), name="api-backfill-pause"),
+    path(
+        "triggers/backfill/unpause", api.BackfillUnpauseApi.as_view(), name="api-backfill-unpause"
+    ),
+    path("triggers/backfill/delete", api.BackfillDeleteApi.as_view(), name="api-backfill-delete"),
     path(
         "triggers/set-disabled/by-triggers",
         api.TriggerSetDisabledApi.as_view(),

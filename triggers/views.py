@@ -1,7 +1,7 @@
 """Trigger pages: the Triggers page (every trigger of the tenant, filterable), a flow's
 Triggers tab (its triggers and the executions each started), and the row actions: enable or
-disable, unlock. The backfill dialog's views are in views_backfill.py. Thin: read the
-request, call a selector or a service, render or redirect back."""
+disable, unlock; a Schedule's backfill dialog and progress are views_backfill.py's. Thin:
+read the request, call a selector or a service, render or redirect back."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from flows.selectors import flow_get
 from tenants.errors import Conflict
 from tenants.models import Tenant
 from tenants.views_base import tenant_page
-from triggers import controls, selectors
+from triggers import backfills, controls, selectors
 from triggers.forms import BackfillForm, TriggerFilterForm
 from triggers.models import SCHEDULE, Trigger
 from triggers.selectors import PreconditionState
@@ -38,6 +38,7 @@ class TriggerRow:
     preconditions: list[PreconditionState] = field(default_factory=list)
     last: dict[str, Any] | None = None
     progress: dict[str, Any] | None = None
+    progress_query: str = ""
     backfill_form: BackfillForm | None = None
     history: list[Any] = field(default_factory=list)
 
@@ -55,6 +56,9 @@ def trigger_rows(
         )
         if trigger.kind == SCHEDULE and trigger.backfill is None:
             row.backfill_form = BackfillForm(trigger)
+        elif trigger.kind == SCHEDULE:
+            row.progress = backfills.backfill_progress(trigger)
+            row.progress_query = progress_query(trigger, row.progress)
         if history:
             row.history = selectors.trigger_history(tenant=tenant, trigger=trigger)
         rows.append(row)
@@ -133,6 +137,19 @@ def trigger_unlock_view(
     else:
         messages.success(request, f"Trigger {trigger_id} unlocked: its next tick will run.")
     return redirect(back_url(request, tenant))
+
+
+def progress_query(trigger: Trigger, progress: dict[str, Any] | None) -> str:
+    """What the progress fragment needs to describe the backfill once it has ended and the
+    scheduler has removed it: its period and its number of ticks."""
+    backfill = trigger.backfill if isinstance(trigger.backfill, dict) else {}
+    return urlencode(
+        {
+            "start": str(backfill.get("start") or ""),
+            "end": str(backfill.get("end") or ""),
+            "total": str((progress or {}).get("total") or 0),
+        }
+    )
 
 
 def back_url(request: HttpRequest, tenant: Tenant) -> str:
