@@ -36,6 +36,7 @@ from flows.models import Flow
 from flows.services import flow_create
 from tenants.models import Tenant
 from triggers import flow_triggers
+from triggers.models import PreconditionWindow
 
 TENANT_PREFIX = "trig"
 NAMESPACE = "bench.triggers"
@@ -140,8 +141,9 @@ def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
     )
     tenants = _ensure_flows(tenant_count, layout, log)
     ExecutionTransition.all_tenants.all().delete()
-    for tenant in tenants:
+    for tenant in tenants:  # what an earlier run left: executions and open windows
         Execution.objects.for_tenant(tenant).delete()
+        PreconditionWindow.objects.for_tenant(tenant).delete()
     flow_triggers.matching_costs = costs = []
     states: list[str] = []
     original = flow_triggers.transition_evaluate
