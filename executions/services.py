@@ -344,6 +344,8 @@ def execution_advance(*, tenant: Tenant, execution_id: str) -> None:
             return
         row, before = locked
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
+        if before.current is State.CREATED:  # stored without a decision (Schedule ticks)
+            sla.monitors_create(tenant=tenant, spec=spec, execution=before)
         if _held(tenant, spec, row, before):
             return
         step = _decide(spec, before, _services(tenant, row.namespace, row.id), tenant=tenant)

@@ -1,14 +1,16 @@
 """Flow SLAs on the platform side (the engine decides: executions/engine/sla.py).
 
 - A new execution of a flow with MAX_DURATION SLAs gets one `SlaMonitor` row per SLA, with
-  its deadline, in the transaction that stores it (`monitors_create`).
+  its deadline, in the transaction that stores it or, for one stored without a decision, in
+  the executor's first step (`monitors_create`).
 - The scheduler process applies those whose deadline has passed (`monitors_process`, every
   `MONITOR_INTERVAL`): not the executor or the workers, which may all be busy running tasks,
   so a violation is applied within a second of its deadline whatever the load.
 - EXECUTION_ASSERTION SLAs are evaluated by the engine on every decision; one it has found
   violated without ending the execution (behavior NONE) is recorded as a row without
   deadline, read back before each later decision (`with_violated`), so that it is logged
-  and labelled once.
+  and labelled once. A handled MAX_DURATION row that leaves the execution going loses its
+  deadline the same way.
 - When the execution ends, its rows are deleted (`changes_write`).
 
 A flow without `sla` never reaches a query here. Lock order is the engine's: the
@@ -62,22 +64,27 @@ def _remembers_violations(spec: FlowSpec) -> bool:
 
 
 def monitors_create(*, tenant: Tenant, spec: FlowSpec, execution: Snapshot) -> None:
-    """Store the MAX_DURATION deadlines of `execution`, just stored by the caller's
-    transaction (nothing for one that has already ended, or that was made from another
-    execution's history: see `engine.sla.deadlines`)."""
+    """Store the MAX_DURATION deadlines of `execution`, a new one (nothing for one that has
+    already ended, or that was made from another execution's history: see
+    `engine.sla.deadlines`). Called where an execution is stored with its first decision,
+    and by the executor for one still CREATED (stored by a path that decides nothing, such
+    as a batch of Schedule ticks): a deadline already there, or already handled, stays."""
     if not spec.sla or execution.current.terminated:
         return
     due = deadlines(spec.sla, execution)
     if due:
         SlaMonitor.objects.for_tenant(tenant).bulk_create(
-            SlaMonitor(
-                tenant=tenant,
-                execution_id=execution.id,
-                sla_id=sla.id[:100],
-                position=sla.position,
-                deadline=at,
-            )
-            for sla, at in due
+            [
+                SlaMonitor(
+                    tenant=tenant,
+                    execution_id=execution.id,
+                    sla_id=sla.id[:100],
+                    position=sla.position,
+                    deadline=at,
+                )
+                for sla, at in due
+            ],
+            ignore_conflicts=True,
         )
 
 
@@ -199,6 +206,9 @@ def _handle(monitor: SlaMonitor) -> None:
     lines = services._executor_lines(before, actions, now) + step.logs
     services._write_logs(tenant, services._log_rows(tenant, row, lines))
     services._follow_up(tenant, step)
-    monitor.delete()
     if step.after.current.terminated:
+        monitor.delete()
         _purge(tenant, row.id)
+    else:  # it goes on (NONE): the row stays, as a violation already applied
+        monitor.deadline = None
+        monitor.save(update_fields=["deadline"])

@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from executions import lifecycle, restart, services, sla
+from executions import lifecycle, restart, services, sla, snapshots
+from executions.engine.model import new_execution
 from executions.models import Execution, ExecutionTransition, LogEntry, SlaMonitor, TaskRun
 from flows.services import flow_create
 from tests.executions.test_subflows import Broker
@@ -133,6 +134,24 @@ def test_replays_and_retries_are_watched_but_not_restarts(acme, alice, broker):
     assert _monitors(acme, from_task.id) == []
 
 
+def test_an_execution_stored_without_a_decision_is_watched_from_the_executors_first_step(
+    acme, alice, broker
+):
+    """A batch of Schedule ticks stores CREATED executions and leaves the rest to the
+    executor (`snapshots.insert_created`)."""
+    flow_create(tenant=acme, user=alice, source=_flow(_max_duration(), SLEEP))
+    created = new_execution(
+        namespace="company.team", flow_id="watched", flow_revision=1, now=timezone.now()
+    )
+    with transaction.atomic():
+        snapshots.insert_created(tenant=acme, created=[created], wake_at=None)
+    assert _monitors(acme, created.id) == []
+    services.execution_advance(tenant=acme, execution_id=created.id)
+    monitor = SlaMonitor.objects.for_tenant(acme).get(execution_id=created.id)
+    assert monitor.deadline == created.state.start_date + timedelta(hours=1)
+    assert _row(acme, created.id).state == "RUNNING"
+
+
 def test_a_subflow_child_is_watched_from_the_parents_transaction(acme, alice, broker):
     flow_create(tenant=acme, user=alice, source=_flow(_max_duration(), SLEEP, flow_id="child"))
     flow_create(
@@ -213,12 +232,14 @@ def test_a_due_deadline_with_none_labels_the_execution_which_goes_on(acme, alice
     execution = _row(acme, row.id)
     assert execution.state == "RUNNING"
     assert {"key": "sla", "value": "missed"} in execution.labels
-    assert _monitors(acme, row.id) == []
+    assert _monitors(acme, row.id) == [("slow", 0, False)]  # handled: no deadline left
+    assert sla.monitors_process() == 0
     broker.drain(acme)
     execution = _row(acme, row.id)
     assert execution.state == "SUCCESS"
     assert {"key": "sla", "value": "missed"} in execution.labels
     assert [level for level, _ in _sla_logs(acme, row.id)] == ["WARN"]
+    assert _monitors(acme, row.id) == []
 
 
 def test_the_job_drops_the_deadline_of_an_execution_that_ended_or_went(acme, alice, broker):
