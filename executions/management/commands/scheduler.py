@@ -38,7 +38,8 @@ class Command(BaseCommand):
                 PeriodicJob("wake-executions", 1.0, executions_wake_due),
                 PeriodicJob("recover-lost-task-runs", 5.0, task_runs_recover_lost),
                 PeriodicJob("start-queued-executions", 5.0, queued_start_due),
-                PeriodicJob("flow-triggers", 0.5, transitions_drain),
+                # short turns: the SLA job behind it must run within its second
+                PeriodicJob("flow-triggers", 0.5, lambda: transitions_drain(seconds=0.25)),
                 PeriodicJob("sla-monitors", MONITOR_INTERVAL, monitors_process),
             ],
             tick=tick,
