@@ -33,8 +33,14 @@ from flows.spec import flow_labels
 from tenants.errors import Violation
 from tenants.models import Tenant
 from triggers.engine import preconditions
-from triggers.engine.conditions import ConditionContext, ConditionError, conditions_pass
-from triggers.engine.keys import ANY, condition_name, trigger_states
+from triggers.engine.conditions import (
+    MULTIPLE,
+    ConditionContext,
+    ConditionError,
+    condition_name,
+    conditions_pass,
+)
+from triggers.engine.keys import ANY, trigger_states
 from triggers.models import FLOW, PreconditionWindow, Trigger
 
 log = logging.getLogger("aviary.triggers")
@@ -244,7 +250,7 @@ def _fires(tenant: Tenant, trigger: Trigger, context: _UpstreamContext, now: dat
     spec = trigger.spec
     if context.transition.state not in trigger_states(spec):
         return False
-    plain = [c for c in spec.get("conditions") or [] if condition_name(c) != "MultipleCondition"]
+    plain = [c for c in spec.get("conditions") or [] if condition_name(c) != MULTIPLE]
     if plain and not _conditions_pass(trigger, plain, context):
         return False
     multiples = preconditions.multiples(spec)

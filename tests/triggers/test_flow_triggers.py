@@ -462,3 +462,45 @@ def test_expired_windows_are_purged(drive, acme, alice, clock):
     assert PreconditionWindow.objects.for_tenant(acme).count() == 1
     assert flow_triggers.windows_purge_expired() == 1
     assert not PreconditionWindow.objects.for_tenant(acme).exists()
+
+
+LEGACY_MULTIPLE = """id: listener
+namespace: company.team
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: both
+    type: io.kestra.plugin.core.trigger.Flow
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionStatus
+        in: [SUCCESS]
+      - id: multiple
+        type: io.kestra.core.models.conditions.types.MultipleCondition
+        window: P1D
+        conditions:
+          flow-a:
+            type: io.kestra.plugin.core.condition.ExecutionFlow
+            namespace: company.team
+            flowId: up_a
+          flow-b:
+            type: io.kestra.plugin.core.condition.ExecutionFlow
+            namespace: company.team
+            flowId: up_b
+"""
+
+
+def test_the_legacy_multiple_condition_waits_for_each_of_its_conditions(drive, acme, alice):
+    flow_create(tenant=acme, user=alice, source=LEGACY_MULTIPLE)
+    for flow_id in ("up_a", "up_b"):
+        flow_create(tenant=acme, user=alice, source=flow_yaml(flow_id))
+    keys = {t.flow_id for t in flow_triggers.candidates(acme, "company.team", "up_b", "SUCCESS")}
+    assert keys == {"listener"}
+
+    run(drive, acme, "company.team", "up_a")
+    assert evaluate(drive, acme) == []
+    window = PreconditionWindow.objects.for_tenant(acme).get()
+    assert (window.condition_id, set(window.results)) == ("multiple", {"flow-a"})
+    run(drive, acme, "company.team", "up_b")
+    assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from triggers.engine.conditions import MULTIPLE, condition_name
+
 ANY = ""
 TERMINAL_STATES = (
     "FAILED",
@@ -18,18 +20,9 @@ TERMINAL_STATES = (
     "RETRIED",
     "SKIPPED",
 )
-_CONDITION = ("io.kestra.plugin.core.condition.", "io.kestra.core.models.conditions.types.")
 
 Key = tuple[str, str, str]
 Place = tuple[str, str]  # (namespace, flow id)
-
-
-def condition_name(condition: Any) -> str:
-    """`ExecutionFlow` for every spelling of io.kestra...ExecutionFlow(Condition)."""
-    if not isinstance(condition, dict):
-        return ""
-    name = str(condition.get("type") or "").rsplit(".", 1)[-1]
-    return name.removesuffix("Condition")
 
 
 def trigger_states(spec: dict[str, Any]) -> tuple[str, ...]:
@@ -51,7 +44,7 @@ def _places(spec: dict[str, Any]) -> set[Place]:
     multiple: list[set[Place]] = []
     for condition in spec.get("conditions") or []:
         name = condition_name(condition)
-        if name == "MultipleCondition":
+        if name == MULTIPLE:
             subs = (condition.get("conditions") or {}).values()
             multiple.append(set().union(*(_one(sub) for sub in subs)) if subs else {(ANY, ANY)})
             continue

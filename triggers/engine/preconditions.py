@@ -16,7 +16,7 @@ from typing import Any
 
 from executions.engine.rendering import truthy
 from flows.spec.formats import parse_duration
-from triggers.engine.keys import condition_name
+from triggers.engine.conditions import MULTIPLE, condition_name
 
 ONE_DAY = timedelta(days=1)
 ONE_MS = timedelta(milliseconds=1)
@@ -49,7 +49,7 @@ def multiples(spec: Mapping[str, Any]) -> list[Multiple]:
     `preconditions` (the order Kestra evaluates them)."""
     found = []
     for condition in spec.get("conditions") or []:
-        if condition_name(condition) == "MultipleCondition":
+        if condition_name(condition) == MULTIPLE:
             declared = condition.get("conditions") or {}
             subs = {str(key): ("legacy", sub) for key, sub in declared.items()}
             window = condition.get("timeWindow") or _legacy_window(condition)
