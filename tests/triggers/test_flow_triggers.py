@@ -74,9 +74,12 @@ def downstream(tenant, flow_id: str) -> list[Execution]:
 @needs_corpus
 def test_preconditions_fire_once_both_upstream_flows_ran(drive, acme, alice):
     """Kestra's MultipleConditionTriggerCaseTest.flowTriggerPreconditions: A, A, then B."""
-    for name in ("a", "b", "listen"):
-        source = (FLOWS / f"flow-trigger-preconditions-flow-{name}.yaml").read_text()
-        flow_create(tenant=acme, user=alice, source=source)
+    for name in (
+        "flow-trigger-preconditions-flow-a.yaml",
+        "flow-trigger-preconditions-flow-b.yaml",
+        "flow-trigger-preconditions-flow-listen.yaml",
+    ):
+        flow_create(tenant=acme, user=alice, source=(FLOWS / name).read_text())
     namespace = "io.kestra.tests.trigger.preconditions"
 
     first = run(drive, acme, namespace, "flow-trigger-preconditions-flow-a")
@@ -103,8 +106,8 @@ def test_preconditions_fire_once_both_upstream_flows_ran(drive, acme, alice):
 @needs_corpus
 def test_legacy_conditions_and_inputs_from_the_upstream(drive, acme, alice):
     """FlowTriggerCaseTest.trigger: inputs rendered with the upstream's outputs."""
-    for name in ("trigger-flow", "trigger-flow-listener"):
-        flow_create(tenant=acme, user=alice, source=(FLOWS / f"{name}.yaml").read_text())
+    for name in ("trigger-flow.yaml", "trigger-flow-listener.yaml"):
+        flow_create(tenant=acme, user=alice, source=(FLOWS / name).read_text())
     upstream = run(drive, acme, "io.kestra.tests.trigger", "trigger-flow")
 
     started = evaluate(drive, acme)

@@ -41,8 +41,8 @@ def _settled(tenant, count: int, flow_id: str, timeout: float = 60) -> list[Exec
 @pytest.mark.skipif(not FLOWS.is_dir(), reason="the conformance corpus is absent")
 def test_a_listener_sees_every_state_of_an_upstream_that_pauses(celery_worker_process, acme, alice):
     """FlowTriggerCaseTest.triggerWithPause: states RUNNING, PAUSED, RUNNING, SUCCESS."""
-    for name in ("trigger-flow-with-pause", "trigger-flow-listener-with-pause"):
-        flow_create(tenant=acme, user=alice, source=(FLOWS / f"{name}.yaml").read_text())
+    for name in ("trigger-flow-with-pause.yaml", "trigger-flow-listener-with-pause.yaml"):
+        flow_create(tenant=acme, user=alice, source=(FLOWS / name).read_text())
     upstream = services.execution_create(
         tenant=acme,
         namespace="io.kestra.tests.trigger.pause",

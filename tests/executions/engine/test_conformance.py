@@ -700,25 +700,28 @@ WAIT_CASES = [
     WaitCase("waitfor-multiple-tasks.yaml", _last_values(count="4"), pebble=True),
 ]
 
-TRIGGERS = "triggers are evaluated outside the engine core"
 CONCURRENCY = (
     "two executions of one flow, limited by the Django side: "
     "tests/executions/test_concurrency.py runs it on a real worker"
 )
 SKIPPED = {
-    "flow-trigger-preconditions-flow-a.yaml": TRIGGERS,
-    "flow-trigger-preconditions-flow-b.yaml": TRIGGERS,
-    "flow-trigger-preconditions-flow-listen.yaml": TRIGGERS,
-    "trigger-flow.yaml": TRIGGERS,
-    "trigger-flow-listener.yaml": TRIGGERS,
-    "trigger-flow-with-pause.yaml": TRIGGERS,
-    "trigger-flow-listener-with-pause.yaml": TRIGGERS,
     "flow-concurrency-cancel-pause.yml": CONCURRENCY,
     "flow-concurrency-queue-pause.yml": CONCURRENCY,
 }
 
 # Flows whose trigger runs outside the engine core, each with the test that runs it.
-RUN_ELSEWHERE = {"webhook.yaml": "tests/triggers/test_webhooks_celery.py"}
+FLOW_TRIGGERS = "tests/triggers/test_flow_triggers.py"
+FLOW_TRIGGERS_CELERY = "tests/triggers/test_flow_triggers_celery.py"
+RUN_ELSEWHERE = {
+    "webhook.yaml": "tests/triggers/test_webhooks_celery.py",
+    "flow-trigger-preconditions-flow-a.yaml": FLOW_TRIGGERS,
+    "flow-trigger-preconditions-flow-b.yaml": FLOW_TRIGGERS,
+    "flow-trigger-preconditions-flow-listen.yaml": FLOW_TRIGGERS,
+    "trigger-flow.yaml": FLOW_TRIGGERS,
+    "trigger-flow-listener.yaml": FLOW_TRIGGERS,
+    "trigger-flow-with-pause.yaml": FLOW_TRIGGERS_CELERY,
+    "trigger-flow-listener-with-pause.yaml": FLOW_TRIGGERS_CELERY,
+}
 
 # The fake renders everything but the `pebble` cases; flows.expressions renders every case
 # (the end-to-end check).
