@@ -12,6 +12,11 @@ specs once per revision), each measured tick T is observed from outside:
   written) minus T;
 - running: the execution's RUNNING date (its state history, written by the executor that
   took the message) minus T;
+- free_stored: `stored` for the triggers that were free at T. A Schedule waits for the
+  execution it started (Kestra's trigger lock), so a trigger whose previous execution had
+  not ended at T is stored when it ends (`held_at_tick` per tick): `stored` counts that
+  wait, `free_stored` is the scheduler's own delay (the first executions counted are those
+  of the free triggers, which the scheduler runs at T);
 - every trigger gives exactly one execution per tick, and every execution ends SUCCESS (a
   missing, repeated or failed one makes the run invalid); `all_ended_s` is when the last
   one of a tick ended. A Schedule waits for its running execution, so a drain slower than
@@ -29,6 +34,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from django.db.models import Count
 from django.utils import timezone
 
 from bench.engine import bench_user
@@ -81,11 +87,11 @@ def schedule(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
     )
     tenant = _setup(count, cron, with_seconds, log)
     ticks = Cron({"cron": cron, "withSeconds": with_seconds})
+    first = _reset(tenant, ticks)  # before the scheduler starts: its waker would race
     scheduler = Service(
         "scheduler", [sys.executable, "manage.py", "scheduler"], "Scheduler running", log
     )
     try:
-        first = _reset(tenant, ticks)
         all_ticks = [first]
         while len(all_ticks) < 1 + measured:
             all_ticks.append(ticks.next(all_ticks[-1]))  # type: ignore[arg-type]
@@ -96,14 +102,28 @@ def schedule(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
             if meter is None and timezone.now() >= all_ticks[1] - timedelta(seconds=0.5):
                 meter = CpuMeter(**processes, scheduler=scheduler.process.pid)
             _observe(tenant, seen, count)
-            time.sleep(POLL_SECONDS)
+            # every 10 ms while a tick's executions are being stored, then every 100 ms
+            # (triggers held by their previous execution come one by one, for minutes)
+            recent = any(
+                timedelta(0) <= timezone.now() - tick <= timedelta(seconds=5) for tick in seen
+            )
+            time.sleep(POLL_SECONDS if recent else 0.1)
         cpu = meter.spent() if meter is not None else None
         stored: list[float] = []
+        free_stored: list[float] = []
         created: list[float] = []
         running: list[float] = []
         per_tick: list[dict[str, Any]] = []
+        previous_ends: dict[str, datetime | None] = {}
         for index, tick in enumerate(all_ticks):
             finished = _finish(tenant, tick, count, timeout=60 if quick else 120)
+            # triggers whose previous execution was still running at the tick wait for it
+            free = sum(
+                1
+                for row in finished["rows"]
+                if (end := previous_ends.get(row["flow_id"])) is not None and end <= tick
+            )
+            previous_ends = {row["flow_id"]: row["ended"] for row in finished["rows"]}
             log.write(
                 f"[bench] schedule tick {tick.isoformat()}: {len(seen[tick])} stored, last "
                 f"after {max(seen[tick], default=0):.3f} s, all ended after "
@@ -114,11 +134,15 @@ def schedule(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
             if index == 0:
                 continue  # the warm-up
             stored += seen[tick]
+            free_stored += sorted(seen[tick])[:free]  # the free ones are stored first
             created += [row["created"] for row in finished["rows"]]
             running += [row["running"] for row in finished["rows"] if row["running"]]
-            per_tick.append(_tick_summary(tick, seen[tick], finished))
+            per_tick.append(
+                {**_tick_summary(tick, seen[tick], finished), "held_at_tick": count - free}
+            )
         report.results = {
             **distribution_ms(stored, prefix="stored_"),
+            **distribution_ms(free_stored, prefix="free_stored_"),
             **distribution_ms(created, prefix="created_"),
             **distribution_ms(running, prefix="running_"),
             "executions_per_tick": [item["executions"] for item in per_tick],
@@ -166,9 +190,11 @@ def _setup(count: int, cron: str, with_seconds: bool, log: TextIO) -> Tenant:
 
 
 def _reset(tenant: Tenant, ticks: Cron) -> datetime:
-    """Every trigger due at the same coming tick, unlocked (a previous run's state must not
-    make this one catch up on ticks). The first tick at least 3 s away: the warm-up."""
-    first = ticks.next(timezone.now() + timedelta(seconds=3))
+    """No execution left from an earlier run (an interrupted one leaves some unfinished,
+    which the executor would run alongside this run's), every trigger unlocked and due at
+    the same coming tick, at least 8 s away (the scheduler starts meanwhile): the warm-up."""
+    Execution.objects.for_tenant(tenant).delete()
+    first = ticks.next(timezone.now() + timedelta(seconds=8))
     if first is None:
         raise BenchError(f"the cron {ticks.expression!r} has no next tick")
     Trigger.objects.for_tenant(tenant).filter(disabled=False).update(
@@ -189,15 +215,29 @@ def _tick_rows(tenant: Tenant, tick: datetime) -> Any:
 
 
 def _observe(tenant: Tenant, seen: dict[datetime, list[float]], count: int) -> None:
-    """Count the committed executions of every tick that has come and is not complete: the
-    k-th one counts as stored at the first count that reached k (see the module doc)."""
+    """Count the committed executions of every tick that has come and is not complete, in
+    one query: the k-th one counts as stored at the first count that reached k (see the
+    module doc)."""
     now = datetime.now(UTC)
-    for tick, delays in seen.items():
-        if tick - timedelta(seconds=0.2) > now or len(delays) >= count:
-            continue
-        visible = _tick_rows(tenant, tick).count()
-        at = (datetime.now(UTC) - tick).total_seconds()
-        delays += [at] * (visible - len(delays))
+    open_ticks = [
+        tick
+        for tick, delays in seen.items()
+        if tick - timedelta(seconds=0.2) <= now and len(delays) < count
+    ]
+    if not open_ticks:
+        return
+    counts = dict(
+        Execution.objects.for_tenant(tenant)
+        .filter(start_date__gte=min(open_ticks) - timedelta(seconds=1))
+        .values_list("trigger__variables__date")
+        .annotate(visible=Count("id"))
+        .values_list("trigger__variables__date", "visible")
+    )
+    at = (datetime.now(UTC) - min(open_ticks)).total_seconds()
+    for tick in open_ticks:
+        delays = seen[tick]
+        offset = (tick - min(open_ticks)).total_seconds()
+        delays += [at - offset] * (counts.get(_iso(tick), 0) - len(delays))
 
 
 def _finish(tenant: Tenant, tick: datetime, count: int, *, timeout: float) -> dict[str, Any]:
@@ -219,10 +259,13 @@ def _finish(tenant: Tenant, tick: datetime, count: int, *, timeout: float) -> di
         dates = {entry[0]: datetime.fromisoformat(entry[1]) for entry in histories}
         ended = datetime.fromisoformat(histories[-1][1])
         result["drained"] = max(result["drained"], (ended - tick).total_seconds())
+        ended_at = ended if State(state).terminated else None
         if trigger["variables"]["date"] != _iso(tick):
             result["problems"].append(f"{flow_id}: tick date {trigger['variables']['date']}")
         result["rows"].append(
             {
+                "flow_id": flow_id,
+                "ended": ended_at,
                 "created": (start - tick).total_seconds(),
                 "running": (dates["RUNNING"] - tick).total_seconds()
                 if "RUNNING" in dates

@@ -176,44 +176,46 @@ def save(
     return row
 
 
-def insert_created(
-    *, tenant: Tenant, created: list[Snapshot], wake_at: datetime | None
-) -> list[Execution]:
+def insert_created(*, tenant: Tenant, created: list[Snapshot], wake_at: datetime | None) -> None:
     """New CREATED executions in one statement (the scheduler's batch of ticks): a COPY on
     PostgreSQL, two to three times faster than the INSERT of `bulk_create`. Of what `save`
     does for a new execution nothing else applies: no task runs yet, CREATED is not a
     transition, and nobody follows an execution that did not exist; the executor, sent
     after commit, takes the first decision (concurrency limits included)."""
-    rows = [
-        Execution(
-            tenant=tenant,
-            id=snap.id,
-            version=1,
-            wake_at=wake_at,
-            task_run_count=0,
-            **_execution_fields(snap),
-        )
-        for snap in created
-        if snap.current is State.CREATED and not snap.task_runs
-    ]
-    if len(rows) != len(created):
+    if any(snap.current is not State.CREATED or snap.task_runs for snap in created):
         raise ValueError("insert_created takes new CREATED executions without task runs")
+    values = [
+        {
+            "tenant_id": tenant.pk,
+            "id": snap.id,
+            "version": 1,
+            "wake_at": wake_at,
+            "task_run_count": 0,
+            **_execution_fields(snap),
+        }
+        for snap in created
+    ]
     if connection.vendor != "postgresql":
-        return Execution.objects.for_tenant(tenant).bulk_create(rows)
+        Execution.objects.for_tenant(tenant).bulk_create(Execution(**row) for row in values)
+        return
     fields = Execution._meta.concrete_fields
+    # every column, the ones not set here at their model default (no model instance built)
+    plan = [
+        (field.attname, field.get_internal_type() == "JSONField", field.get_default())
+        for field in fields
+    ]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in fields)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {quote(Execution._meta.db_table)} ({names}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row([_copy_value(field, getattr(row, field.attname)) for field in fields])
-    return rows
+        for row in values:
+            copy.write_row([_copy_value(row.get(name, default), js) for name, js, default in plan])
 
 
-def _copy_value(field: Any, value: Any) -> Any:
-    if field.get_internal_type() == "JSONField" and value is not None:
+def _copy_value(value: Any, is_json: bool) -> Any:
+    if is_json and value is not None:
         return json.dumps(value)  # COPY's text format: jsonb reads it back
     return value
 

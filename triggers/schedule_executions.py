@@ -23,7 +23,8 @@ import atexit
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,8 +189,12 @@ class BackgroundSender:
     queued when the process ends are sent at exit; if it is killed, the executions' wake-up
     date (`LOST_MESSAGE_BACKSTOP`) has the waker send them."""
 
+    HOLD_SECONDS = 5.0  # the longest a pass holds the messages back
+
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[tuple[int, list[str]] | None] = queue.SimpleQueue()
+        self.open = threading.Event()
+        self.open.set()
         self.thread = threading.Thread(target=self._run, name="schedule-sender", daemon=True)
         self.thread.start()
         atexit.register(self.close)
@@ -197,8 +202,19 @@ class BackgroundSender:
     def put(self, item: tuple[int, list[str]]) -> None:
         self.queue.put(item)
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Send nothing meanwhile: building a message is Python work, which would take turns
+        with the pass (one interpreter lock) and delay the last batches' commits."""
+        self.open.clear()
+        try:
+            yield
+        finally:
+            self.open.set()
+
     def _run(self) -> None:
         while (item := self.queue.get()) is not None:
+            self.open.wait(timeout=self.HOLD_SECONDS)
             try:
                 _send(*item)
             except Exception:  # a broker error must not stop the thread; the waker resends
@@ -217,6 +233,16 @@ def send_in_background() -> None:
     global _background  # one per process, started by the scheduler command
     if _background is None:
         _background = BackgroundSender()
+
+
+@contextmanager
+def messages_held() -> Iterator[None]:
+    """While a pass runs, the background sender (if any) waits."""
+    if _background is None:
+        yield
+        return
+    with _background.hold():
+        yield
 
 
 def _store_failed(tenant: Tenant, snap: Snapshot, messages: list[str], now: datetime) -> None:

@@ -45,6 +45,7 @@ from triggers.schedule_executions import (
     Batch,
     FlowInfo,
     flow_variables,
+    messages_held,
     scheduled_execution,
     send_in_background,
 )
@@ -419,9 +420,12 @@ class ScheduleJob:
             if self.wake_at - current > 0.15:
                 return
             time.sleep(self.wake_at - current)  # closer than the loop's tick: be on time
-        stored = schedules_run_due()
+        started = time.monotonic()
+        with messages_held():  # sent once the pass is over
+            stored = schedules_run_due()
         if stored:
-            log.info("Schedule triggers: %s execution(s) stored", stored)
+            elapsed = (time.monotonic() - started) * 1000
+            log.info("Schedule triggers: %s execution(s) stored in %.0f ms", stored, elapsed)
         upcoming = next_due_date()
         self.wake_at = time.time() + IDLE_SECONDS
         if upcoming is not None:
