@@ -39,10 +39,11 @@ from executions.engine.inputs.files import ExecutionInputFiles
 from executions.engine.model import Execution as Snapshot
 from executions.engine.model import Label, new_execution, new_id, replay_execution
 from executions.engine.progress import next_wake, progressed, task_id_of
-from executions.engine.rendering import expressions_renderer
+from executions.engine.rendering import RenderError, expressions_renderer
 from executions.engine.services import EngineServices
 from executions.engine.states import EXECUTION_TRANSITIONS, State
 from executions.engine.tasks.base import LogLine
+from executions.engine.variables import base_variables
 from executions.engine.worker import AttemptOutcome, run_attempt
 from executions.kill_watch import KillWatch
 from executions.models import Execution, LogEntry, TaskRun
@@ -113,16 +114,22 @@ def _error_logs(tenant: Tenant, execution_id: str) -> list[dict[str, Any]]:
     ]
 
 
+FANOUT = 4
+
+
 def _dispatch_on_commit(
     tenant: Tenant, execution_id: str, actions: Iterable[Action], wake: datetime | None
 ) -> None:
     from executions import tasks  # Celery app import stays out of model loading
 
     runs = [a.task_run_id for a in actions if isinstance(a, RunTaskRun)]
+    # many at once (a loop's iterations): a worker's batch may take a task run before its
+    # message arrives, which the flag tells the receiver to check cheaply first
+    options = {"fanout": True} if len(runs) > FANOUT else {}
 
     def send() -> None:
         for task_run_id in runs:
-            tasks.run_task_run.delay(tenant.pk, execution_id, task_run_id)
+            tasks.run_task_run.apply_async((tenant.pk, execution_id, task_run_id), options)
         if wake is not None:
             delay = max(0.0, (wake - timezone.now()).total_seconds())
             tasks.advance_execution.apply_async((tenant.pk, execution_id), countdown=delay)
@@ -242,9 +249,7 @@ def _store_failed(
     tenant: Tenant, snap: Snapshot, violations: list[Violation], now: datetime
 ) -> Execution:
     failed = replace(snap, state=snap.state.moved_to(State.FAILED, now, EXECUTION_TRANSITIONS))
-    lines = [
-        LogLine("ERROR", f"Invalid input '{v.path}': {v.message}", now) for v in violations
-    ]
+    lines = [LogLine("ERROR", f"Invalid input '{v.path}': {v.message}", now) for v in violations]
     with transaction.atomic():
         row = snapshots.save(tenant=tenant, before=None, after=failed, wake_at=None)
         _write_logs(tenant, _log_rows(tenant, row, lines))
@@ -271,8 +276,13 @@ def _advance_on_commit(tenant: Tenant, execution_id: str, countdown: float = 0) 
     )
 
 
-def _locked(tenant: Tenant, execution_id: str) -> tuple[Execution, Snapshot] | None:
-    row = Execution.objects.for_tenant(tenant).select_for_update().filter(pk=execution_id).first()
+def _locked(
+    tenant: Tenant, execution_id: str, *, skip_locked: bool = False
+) -> tuple[Execution, Snapshot] | None:
+    """The execution row locked (None when it does not exist, or, with `skip_locked`, when
+    another transaction holds it) and its snapshot."""
+    rows = Execution.objects.for_tenant(tenant).select_for_update(skip_locked=skip_locked)
+    row = rows.filter(pk=execution_id).first()
     if row is None:
         return None
     row.tenant = tenant  # known already: no join, no second read
@@ -372,7 +382,9 @@ def _held(tenant: Tenant, spec: FlowSpec, row: Execution, before: Snapshot) -> b
     return True
 
 
-def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:
+def _follow_up(
+    tenant: Tenant, step: _Step, claimed: set[str] | frozenset[str] = frozenset()
+) -> None:
     """After a decision: replays for CREATE_NEW_EXECUTION retries, then, once committed, the
     messages for the task runs to run (but `claimed`, which this process runs itself) and
     the wake-up."""
@@ -382,7 +394,7 @@ def _follow_up(tenant: Tenant, step: _Step, claimed: str | None = None) -> None:
     for retry in (a for a in step.emitted if isinstance(a, RetryExecution)):
         _replay(tenant, step.after, retry.at)
     actions = [
-        a for a in step.emitted if not (isinstance(a, RunTaskRun) and a.task_run_id == claimed)
+        a for a in step.emitted if not (isinstance(a, RunTaskRun) and a.task_run_id in claimed)
     ]
     _dispatch_on_commit(tenant, step.after.id, actions, step.wake)
 
@@ -412,21 +424,39 @@ def _lease(tenant: Tenant, task_run_id: str, owner: str) -> None:
 
 @dataclass
 class _Claim:
-    """A task run this worker holds: the snapshot it was claimed in, to run it with."""
+    """The task runs this worker holds (one, or a batch of quick ones of one execution,
+    claimed together): the snapshot they were claimed in, to run them with."""
 
     row: Execution
     snapshot: Snapshot
-    task_run_id: str
+    task_run_ids: tuple[str, ...]
 
 
 def _take(
-    tenant: Tenant, execution_id: str, task_run_id: str, owner: str, takeover: bool
+    tenant: Tenant,
+    execution_id: str,
+    task_run_id: str,
+    owner: str,
+    takeover: bool,
+    fanout: bool = False,
 ) -> _Claim | None:
     """Claim the task run for this worker: a CREATED one gets its first attempt; with
     `takeover`, a RUNNING one whose previous worker was lost (no owner) is adopted. Anything
     else (a duplicate delivery, a killed run) gives None."""
+    if (
+        not takeover
+        and (fanout or snapshots.known_taken(tenant, execution_id, task_run_id))
+        and not _may_claim(tenant, task_run_id)
+    ):
+        return None  # a batch took it: no lock for nothing
     with transaction.atomic():
-        locked = _locked(tenant, execution_id)
+        locked = _locked(tenant, execution_id, skip_locked=True)
+        if locked is None:
+            # another worker holds the execution (it may be claiming this very run in a
+            # batch): wait for the lock only if the run is still there to take
+            if not takeover and not _may_claim(tenant, task_run_id):
+                return None
+            locked = _locked(tenant, execution_id)
         if locked is None:
             return None
         row, before = locked
@@ -447,7 +477,19 @@ def _take(
             _lease(tenant, task_run_id, owner)
         else:
             return None
-        return _Claim(row, claimed, task_run_id)
+        return _Claim(row, claimed, (task_run_id,))
+
+
+def _may_claim(tenant: Tenant, task_run_id: str) -> bool:
+    """Still CREATED, read without the execution's lock: a message for a task run a batch
+    already took ends here instead of queueing for the lock."""
+    state = (
+        TaskRun.objects.for_tenant(tenant)
+        .filter(pk=task_run_id)
+        .values_list("state", flat=True)
+        .first()
+    )
+    return state == State.CREATED.value
 
 
 def _unowned(tenant: Tenant, snap: Snapshot, task_run_id: str) -> bool:
@@ -464,23 +506,43 @@ def _unowned(tenant: Tenant, snap: Snapshot, task_run_id: str) -> bool:
     return owner == ""
 
 
-class _Heartbeat(threading.Thread):
-    """Renews the lease while the attempt runs, so the sweeper knows this worker lives."""
+class _Heartbeats:
+    """Renews the leases of the attempts this process runs, so the sweeper knows its worker
+    lives: one thread per process, started with the first attempt, rather than one per
+    attempt (thousands of quick attempts would each pay for a thread)."""
 
-    def __init__(self, tenant: Tenant, task_run_id: str, owner: str) -> None:
-        super().__init__(daemon=True, name=f"lease-{task_run_id}")
-        self.tenant, self.task_run_id, self.owner = tenant, task_run_id, owner
-        self.stopping = threading.Event()
+    def __init__(self) -> None:
+        self._running: dict[str, tuple[Tenant, str]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
-        try:
-            while not self.stopping.wait(_lease_seconds() / 3):
+    def add(self, tenant: Tenant, task_run_id: str, owner: str) -> None:
+        with self._lock:
+            self._running[task_run_id] = (tenant, owner)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._beat, daemon=True, name="leases")
+                self._thread.start()
+
+    def discard(self, task_run_id: str) -> None:
+        with self._lock:
+            self._running.pop(task_run_id, None)
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(_lease_seconds() / 3)
+            with self._lock:
+                running = list(self._running.items())
+            for task_run_id, (tenant, owner) in running:
+                if task_run_id not in self._running:
+                    continue  # ended meanwhile: its report cleared the lease
                 try:
-                    _lease(self.tenant, self.task_run_id, self.owner)
+                    _lease(tenant, task_run_id, owner)
                 except DatabaseError:  # the database restarts: renew at the next beat
                     connection.close()
-        finally:
-            connection.close()
+            connection.close()  # nothing to hold between beats
+
+
+heartbeats = _Heartbeats()
 
 
 # A worker that reports a result and finds the next task run of the same execution ready
@@ -492,58 +554,119 @@ CHAIN_MAX_SECONDS = 2.0
 
 
 def task_run_execute(
-    *, tenant: Tenant, execution_id: str, task_run_id: str, takeover: bool = False
+    *,
+    tenant: Tenant,
+    execution_id: str,
+    task_run_id: str,
+    takeover: bool = False,
+    fanout: bool = False,
 ) -> None:
     """The worker's step: claim the task run (a duplicate delivery finds it taken and stops),
     run it outside any transaction while renewing its lease, then report the attempt and
     decide what follows, as the executor would, in one transaction holding the execution's
     lock; a next task run ready to run is claimed in that same transaction and run here."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    claim = with_reconnect(_take, tenant, execution_id, task_run_id, owner, takeover)
-    began, ran = time.monotonic(), 0
+    claim = with_reconnect(_take, tenant, execution_id, task_run_id, owner, takeover, fanout)
+    began, ran, batch = time.monotonic(), 0, 1
     while claim is not None:
-        outcome = _run(tenant, claim, owner)
-        ran += 1
+        started = time.monotonic()
+        shared = _shared_base(tenant, claim) if len(claim.task_run_ids) > 1 else None
+        outcomes = [
+            (run_id, _run(tenant, claim, run_id, owner, shared)) for run_id in claim.task_run_ids
+        ]
+        ran += len(outcomes)
+        batch = _batch_size((time.monotonic() - started) / len(outcomes))
         chain = ran < CHAIN_MAX_TASKS and time.monotonic() - began < CHAIN_MAX_SECONDS
-        claim = with_reconnect(_report, tenant, claim, outcome, owner if chain else None)
+        claim = with_reconnect(
+            _report,
+            tenant,
+            claim,
+            outcomes,
+            owner if chain else None,
+            min(batch, CHAIN_MAX_TASKS - ran),
+        )
 
 
-def _run(tenant: Tenant, claim: _Claim, owner: str) -> AttemptOutcome:
+# Quick task runs ready together (the iterations of a loop, parallel branches) are claimed
+# and reported in batches: one lock, one decision and one commit for several results, so
+# an execution with many of them is not bound by its row lock. A batch lasts about
+# BATCH_SECONDS, judged from the last attempts' duration: slow tasks go one by one.
+BATCH_MAX = 16
+BATCH_SECONDS = 0.05
+
+
+def _batch_size(seconds_per_task: float) -> int:
+    return max(1, min(BATCH_MAX, int(BATCH_SECONDS / max(seconds_per_task, 0.001))))
+
+
+def _shared_base(tenant: Tenant, claim: _Claim) -> dict[str, Any] | None:
+    """The batch's base variables, computed once (outputs of every task run merged: the
+    costly part of starting an attempt in a big execution). None when they cannot be
+    computed: each attempt then meets, and reports, the error itself."""
+    row = claim.row
+    spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
+    try:
+        return base_variables(spec, claim.snapshot, unseal=secret_inputs.unseal)
+    except RenderError:
+        return None
+
+
+def _run(
+    tenant: Tenant,
+    claim: _Claim,
+    task_run_id: str,
+    owner: str,
+    shared_base: dict[str, Any] | None = None,
+) -> AttemptOutcome:
     row = claim.row
     spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
     services = _services(tenant, row.namespace, row.id)
-    heartbeat = _Heartbeat(tenant, claim.task_run_id, owner)
-    heartbeat.start()
+    heartbeats.add(tenant, task_run_id, owner)
     try:
         return run_attempt(
             spec,
             claim.snapshot,
-            claim.task_run_id,
+            task_run_id,
             clock=timezone.now,
             services=services,
             storage=services.storage,
             kv=services.kv_store,
-            cancelled=KillWatch(tenant, row.id, claim.task_run_id),
+            cancelled=KillWatch(tenant, row.id, task_run_id),
+            shared_base=shared_base,
         )
     finally:
-        heartbeat.stopping.set()
-        heartbeat.join()
+        heartbeats.discard(task_run_id)
 
 
 def _report(
-    tenant: Tenant, claim: _Claim, outcome: AttemptOutcome, chain_owner: str | None
+    tenant: Tenant,
+    claim: _Claim,
+    outcomes: list[tuple[str, AttemptOutcome]],
+    chain_owner: str | None,
+    batch: int = 1,
 ) -> _Claim | None:
-    """Apply the attempt's result once (a stale or duplicate one changes nothing), decide
-    what follows, and claim the next runnable task run for `chain_owner` when given."""
-    execution_id, task_run_id = claim.row.id, claim.task_run_id
+    """Apply the attempts' results once each (a stale or duplicate one changes nothing),
+    decide what follows, and claim up to `batch` ready task runs for `chain_owner` when
+    given."""
+    execution_id = claim.row.id
     with transaction.atomic():
         locked = _locked(tenant, execution_id)
         if locked is None:
             return None
         row, current = locked
-        leases: dict[str, tuple[str, datetime | None]] = {task_run_id: ("", None)}
-        logs = _log_rows(tenant, row, outcome.logs, outcome.attempt_number)
-        accepted = commands.accept_result(current, outcome.action, outcome.attempt_number)
+        leases: dict[str, tuple[str, datetime | None]] = {
+            run_id: ("", None) for run_id, _ in outcomes
+        }
+        logs = [
+            entry
+            for _, outcome in outcomes
+            for entry in _log_rows(tenant, row, outcome.logs, outcome.attempt_number)
+        ]
+        accepted = [
+            action
+            for _, outcome in outcomes
+            for action in commands.accept_result(current, outcome.action, outcome.attempt_number)
+        ]
         if not accepted or current.current.terminated:
             after = apply_actions(current, accepted, timezone.now()) if accepted else current
             if accepted:  # an ended execution (killed) still ends the task run it reports on
@@ -563,11 +686,13 @@ def _report(
         reported = apply_actions(current, accepted, timezone.now())
         spec = flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
         step = _decide(spec, reported, _services(tenant, row.namespace, row.id), tenant=tenant)
-        next_run = _next_runnable(step) if chain_owner else None
-        if next_run is not None and chain_owner:
-            claim_next = commands.claim(step.after, next_run)
+        like = frozenset(claim.snapshot.task_run(run_id).task_id for run_id, _ in outcomes)
+        next_runs = _next_runnable(step, batch, like) if chain_owner else ()
+        if next_runs and chain_owner:
+            claim_next = [a for run_id in next_runs for a in commands.claim(step.after, run_id)]
             step.after = apply_actions(step.after, claim_next, timezone.now())
-            leases[next_run] = (chain_owner, _lease_until())
+            until = _lease_until()
+            leases.update({run_id: (chain_owner, until) for run_id in next_runs})
         row = snapshots.save(
             tenant=tenant,
             row=row,
@@ -577,21 +702,37 @@ def _report(
             leases=leases,
         )
         _write_logs(tenant, logs + _log_rows(tenant, row, step.logs))
-        _follow_up(tenant, step, claimed=next_run)
-    return _Claim(row, step.after, next_run) if next_run is not None else None
+        _follow_up(tenant, step, claimed=set(next_runs))
+    return _Claim(row, step.after, next_runs) if next_runs else None
 
 
-def _next_runnable(step: _Step) -> str | None:
-    """The first task run the decision sent to a worker that is still CREATED."""
-    if step.after.current is not State.RUNNING:
-        return None
+def _next_runnable(step: _Step, batch: int, like: frozenset[str]) -> tuple[str, ...]:
+    """The task runs this worker goes on with: the first one this decision sent (as a
+    sequential flow needs), then, up to `batch`, more task runs of the tasks in `like` (the
+    ones just run, so known to be quick: a loop's iterations), from those this decision sent
+    and then from those sent earlier that no worker took yet, from the end of the list (the
+    other workers take the messages from the start). Other tasks are left to other
+    workers: a quick task must not pull a slow sibling into its batch."""
+    if step.after.current is not State.RUNNING or batch < 1:
+        return ()
+    chosen: list[str] = []
     for action in step.emitted:
-        if (
-            isinstance(action, RunTaskRun)
-            and step.after.task_run(action.task_run_id).current is State.CREATED
-        ):
-            return action.task_run_id
-    return None
+        if not isinstance(action, RunTaskRun) or action.task_run_id in chosen:
+            continue
+        run = step.after.task_run(action.task_run_id)
+        if run.current is State.CREATED and (not chosen or run.task_id in like):
+            chosen.append(run.id)
+            if len(chosen) >= batch:
+                return tuple(chosen)
+    if len(chosen) < batch and like:
+        for run in reversed(step.after.task_runs):
+            if run.task_id not in like or run.current is not State.CREATED or run.attempts:
+                continue
+            if run.id not in chosen:
+                chosen.append(run.id)
+                if len(chosen) >= batch:
+                    break
+    return tuple(chosen)
 
 
 def task_runs_recover_lost(*, limit: int = 100) -> int:

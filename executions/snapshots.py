@@ -94,6 +94,20 @@ def _execution_fields(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+TASK_RUN_FIELDS = (
+    "task_id",
+    "parent_task_run_id",
+    "value",
+    "iteration",
+    "state",
+    "histories",
+    "attempts",
+    "outputs",
+    "wake_at",
+    "engine_state",
+)
+
+
 def _task_run_fields(run: TaskRunSnapshot) -> dict[str, Any]:
     return {
         "task_id": run.task_id,
@@ -145,6 +159,7 @@ def save(
     old = {run.id: run for run in before.task_runs} if before else {}
     task_runs = TaskRun.objects.for_tenant(tenant)
     new_rows = []
+    changed: dict[bool, list[TaskRun]] = {False: [], True: []}  # by "has a lease to set"
     for position, run in enumerate(after.task_runs):
         previous = old.get(run.id)
         lease = _lease_fields(leases, run.id)
@@ -161,7 +176,10 @@ def save(
                 )
             )
         elif (previous is not run and previous != run) or lease:
-            task_runs.filter(pk=run.id).update(**_task_run_fields(run), version=version, **lease)
+            fields = {**_task_run_fields(run), **lease}
+            changed[bool(lease)].append(TaskRun(id=run.id, version=version, **fields))
+    for with_lease, rows in changed.items():
+        _update_task_runs(tenant, task_runs, rows, with_lease)
     if new_rows:
         task_runs.bulk_create(new_rows)
     if before is None or after.state is not before.state:
@@ -218,6 +236,47 @@ def _copy_value(value: Any, is_json: bool) -> Any:
     if is_json and value is not None:
         return json.dumps(value)  # COPY's text format: jsonb reads it back
     return value
+
+
+def _update_task_runs(
+    tenant: Tenant, task_runs: Any, rows: list[TaskRun], with_lease: bool
+) -> None:
+    """One UPDATE per changed task run, or one for all of them when there are several (a
+    worker's batch of results: one statement instead of one per task run)."""
+    if not rows:
+        return
+    fields = [*TASK_RUN_FIELDS, "version", *(("lease_owner", "lease_until") if with_lease else ())]
+    if len(rows) == 1:
+        only = rows[0]
+        task_runs.filter(pk=only.id).update(**{name: getattr(only, name) for name in fields})
+        return
+    _update_from_values(tenant, rows, fields)
+
+
+def _update_from_values(tenant: Tenant, rows: list[TaskRun], names: list[str]) -> None:
+    """`UPDATE ... FROM (VALUES ...)`: each row its own values, one statement (Django's
+    bulk_update builds a CASE per column and row, which costs more to compile than the
+    statement saves). Identifiers come from the model; every value is a parameter."""
+    fields = [TaskRun._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    pk = TaskRun._meta.pk
+    columns = [pk.column, *(f.column for f in fields)]
+    casts = [pk.db_type(connection), *(f.db_type(connection) for f in fields)]
+    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params.append(row.pk)
+        params.extend(f.get_db_prep_value(getattr(row, f.attname), connection) for f in fields)
+    params.append(tenant.pk)
+    assignments = ", ".join(f"{quote(column)} = v.{quote(column)}" for column in columns[1:])
+    statement = (
+        f"UPDATE {quote(TaskRun._meta.db_table)} AS t SET {assignments} "  # noqa: S608 - model names
+        f"FROM (VALUES {', '.join([row_sql] * len(rows))}) "
+        f"AS v({', '.join(quote(column) for column in columns)}) "
+        f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)} AND t.tenant_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def _leaves_a_slot(before: State, after: State) -> bool:
@@ -280,6 +339,18 @@ def _remember_on_commit(
 def forget_all() -> None:
     with _known_lock:
         _known.clear()
+
+
+def known_taken(tenant: Tenant, execution_id: str, task_run_id: str) -> bool:
+    """This process last saw the task run past CREATED (claimed by a batch, ended). Only a
+    hint, maybe stale: the caller checks the row before acting on it."""
+    known = _known.get((tenant.pk, execution_id))
+    if known is None:
+        return False
+    for run in known.task_runs:
+        if run.id == task_run_id:
+            return run.current is not State.CREATED
+    return False
 
 
 def locked_snapshot(tenant: Tenant, row: Execution) -> Snapshot:

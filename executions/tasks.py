@@ -78,14 +78,22 @@ def kill_subflows(tenant_id: int, execution_id: str, task_run_id: str) -> None:
 
 @shared_task(name="aviary.run_task_run", queue="worker", acks_late=True)
 def run_task_run(
-    tenant_id: int, execution_id: str, task_run_id: str, takeover: bool = False
+    tenant_id: int,
+    execution_id: str,
+    task_run_id: str,
+    takeover: bool = False,
+    fanout: bool = False,
 ) -> None:
     from executions.services import task_run_execute
 
     tenant = with_reconnect(_tenant, tenant_id)
     if tenant is not None:
         task_run_execute(
-            tenant=tenant, execution_id=execution_id, task_run_id=task_run_id, takeover=takeover
+            tenant=tenant,
+            execution_id=execution_id,
+            task_run_id=task_run_id,
+            takeover=takeover,
+            fanout=fanout,
         )
 
 

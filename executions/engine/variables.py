@@ -259,10 +259,18 @@ def run_variables(
     environment: RunEnvironment | None = None,
     *,
     unseal: Unseal | None = None,
+    shared_base: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything a template of `task_run` (or of the execution, when None) sees."""
+    """Everything a template of `task_run` (or of the execution, when None) sees.
+    `shared_base` is `base_variables` of this very execution, computed once for several
+    task runs of one snapshot (a worker's batch)."""
     by_id = {run.id: run for run in execution.task_runs}
-    base = base_variables(flow, execution, execution.task_runs, by_id, environment, unseal=unseal)
+    if shared_base is not None:
+        base = dict(shared_base)
+    else:
+        base = base_variables(
+            flow, execution, execution.task_runs, by_id, environment, unseal=unseal
+        )
     if task_run is None:
         return base
     return task_variables(base, flow.task(task_run.task_id), task_run, by_id)

@@ -11,7 +11,7 @@ task run first (`StartAttempt`): `execution` holds the task run RUNNING with its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -75,13 +75,21 @@ def run_attempt(
     environment: RunEnvironment | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     registry: TaskRegistry | None = None,
+    shared_base: Mapping[str, Any] | None = None,
 ) -> AttemptOutcome:
-    """Run the task of `task_run_id` once and say how the attempt ended."""
+    """Run the task of `task_run_id` once and say how the attempt ended. `shared_base`:
+    the execution's base variables when the caller runs several task runs of `execution`
+    (see `run_variables`)."""
     task_run = execution.task_run(task_run_id)
     task = flow.task(task_run.task_id)
     try:
         variables = run_variables(
-            flow, execution, task_run, environment, unseal=unsealer(services)
+            flow,
+            execution,
+            task_run,
+            environment,
+            unseal=unsealer(services),
+            shared_base=shared_base,
         )
     except RenderError as error:  # a SECRET input that cannot be decrypted
         logger = TaskLogger(clock, task_run_id=task_run.id, task_id=task.id)
