@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -401,10 +402,12 @@ def next_due_date() -> datetime | None:
 
 
 class ScheduleJob:
-    """The scheduler loop's job: recovers missed ticks once, then runs each due tick as soon
-    as it comes (the loop calls it every tenth of a second; the database is read when the
-    earliest known tick comes, and at least once a second for flows saved meanwhile and
-    triggers released)."""
+    """The scheduler process's Schedule triggers: recovers missed ticks once, then runs each
+    due tick as soon as it comes (called every 50 ms by its thread; the database is read
+    when the earliest known tick comes, and at least once a second for flows saved
+    meanwhile and triggers released)."""
+
+    POLL_SECONDS = 0.05
 
     def __init__(self) -> None:
         self.recovered = False
@@ -417,7 +420,7 @@ class ScheduleJob:
             self.recovered = True
         current = time.time()
         if current < self.wake_at:
-            if self.wake_at - current > 0.15:
+            if self.wake_at - current > self.POLL_SECONDS:
                 return
             time.sleep(self.wake_at - current)  # closer than the loop's tick: be on time
         started = time.monotonic()
@@ -430,3 +433,22 @@ class ScheduleJob:
         self.wake_at = time.time() + IDLE_SECONDS
         if upcoming is not None:
             self.wake_at = min(self.wake_at, upcoming.timestamp())
+
+    def serve_in_thread(self, stopping: threading.Event) -> threading.Thread:
+        """Run until `stopping` is set, in a thread with its own database connection. A
+        failure is logged and retried at the next call, like the loop's jobs."""
+
+        def serve() -> None:
+            log.info("Schedule triggers: running")
+            while not stopping.is_set():
+                try:
+                    self()
+                except Exception:  # a broken pass must not stop the schedules
+                    log.exception("Schedule triggers: the pass failed")
+                    close_old_connections()  # closes a connection left unusable
+                stopping.wait(self.POLL_SECONDS)
+            connection.close()
+
+        thread = threading.Thread(target=serve, name="schedule-triggers", daemon=True)
+        thread.start()
+        return thread

@@ -29,10 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, tick: float, once: bool, **options: object) -> None:
         logging.getLogger("aviary").setLevel(logging.INFO)
         ensure_broker_folders()
+        schedule_triggers = ScheduleJob()
         loop = SchedulerLoop(
             [
-                # first: a tick that comes is run before the loop's other work
-                PeriodicJob("schedule-triggers", 0.1, ScheduleJob()),
                 PeriodicJob("schedule-locks", 1.0, schedule_locks_release),
                 PeriodicJob("housekeeping", HOUR, lambda: housekeeping.delay()),
                 PeriodicJob("wake-executions", 1.0, executions_wake_due),
@@ -45,9 +44,14 @@ class Command(BaseCommand):
             tick=tick,
         )
         if once:
-            ran = loop.run_once()
-            self.stdout.write(f"ran: {', '.join(ran) or 'nothing'}")
+            schedule_triggers()
+            ran = ["schedule-triggers", *loop.run_once()]
+            self.stdout.write(f"ran: {', '.join(ran)}")
             return
         loop.install_signal_handlers()
+        # Schedule triggers in a thread of their own: a tick starts on time even while one of
+        # the loop's jobs runs
+        thread = schedule_triggers.serve_in_thread(loop.stopping)
         self.stdout.write("Scheduler running (Ctrl-C to stop)")
         loop.run_forever()
+        thread.join(timeout=30)
