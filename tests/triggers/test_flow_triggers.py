@@ -308,8 +308,10 @@ WINDOWS = {
 }
 
 
+@pytest.mark.parametrize("upsert", [True, False], ids=["one-statement", "read-locked"])
 @pytest.mark.parametrize("case", sorted(WINDOWS))
-def test_each_time_window_type(case, drive, acme, alice, clock):
+def test_each_time_window_type(case, upsert, drive, acme, alice, clock, monkeypatch):
+    monkeypatch.setattr(flow_triggers, "UPSERT_WINDOWS", upsert)  # both ways of storing them
     window, events, fired = WINDOWS[case]
     flow_create(tenant=acme, user=alice, source=_two_flow_listener(window))
     for flow_id in ("up_a", "up_b"):

@@ -108,6 +108,8 @@ def upstream_flow_matches(entry: Mapping[str, Any], upstream: Upstream) -> bool:
     if states is not None and upstream.state not in states:
         return False
     wanted = entry.get("labels") or {}
+    if not wanted:
+        return True
     present = set(upstream.labels)
     return all((str(key), _text(value)) in present for key, value in wanted.items())
 
