@@ -16,15 +16,16 @@ event sequence calls for exists, none twice.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import random
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TextIO
 
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from bench.report import Report, distribution_ms
@@ -202,36 +203,51 @@ def _ensure_flows(count: int, layout: Layout, log: TextIO) -> list[Tenant]:
 def _drive_and_evaluate(
     tenants: list[Tenant], layout: Layout, rate: int, seconds: int, log: TextIO
 ) -> list[tuple[int, int, str]]:
-    """End `rate` upstream executions a second for `seconds` in a thread while this thread
-    evaluates; return the sequence (tenant index, upstream number, execution id)."""
-    sequence: list[tuple[int, int, str]] = []
-    done = threading.Event()
-    pick = random.Random(20261130)  # noqa: S311 - a benchmark's workload, not a secret
-
-    def drive() -> None:
-        try:
-            interval = 1 / rate
-            start = time.monotonic()
-            for index in range(rate * seconds):
-                time.sleep(max(0.0, start + index * interval - time.monotonic()))
-                which = pick.randrange(len(tenants))
-                upstream = pick.randrange(layout.upstreams)
-                sequence.append((which, upstream, _ended_upstream(tenants[which], upstream)))
-        finally:
-            close_old_connections()
-            connection.close()
-            done.set()
-
-    driver = threading.Thread(target=drive, name="bench-driver")
+    """End `rate` upstream executions a second for `seconds` in another process (as the
+    workers of a real deployment would) while this process evaluates; return the sequence
+    (tenant index, upstream number, execution id)."""
+    results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+    connection.close()  # the child opens its own
+    driver = multiprocessing.get_context("fork").Process(
+        target=_drive, args=(tenants, layout, rate, seconds, results), name="bench-driver"
+    )
     driver.start()
-    while not done.is_set():
+    sequence = None
+    while sequence is None:
         if flow_triggers.transitions_process(limit=100) == 0:
             time.sleep(0.005)
+        try:
+            sequence = results.get_nowait()
+        except queue.Empty:
+            if not driver.is_alive() and results.empty():
+                raise RuntimeError("the driver process ended without its sequence") from None
     driver.join()
     while flow_triggers.transitions_process(limit=100):
         pass
     log.write(f"[bench] {len(sequence)} upstream executions ended and evaluated\n")
     return sequence
+
+
+def _drive(
+    tenants: list[Tenant],
+    layout: Layout,
+    rate: int,
+    seconds: int,
+    results: multiprocessing.Queue,
+) -> None:
+    pick = random.Random(20261130)  # noqa: S311 - a benchmark's workload, not a secret
+    sequence = []
+    interval = 1 / rate
+    start = time.monotonic()
+    try:
+        for index in range(rate * seconds):
+            time.sleep(max(0.0, start + index * interval - time.monotonic()))
+            which = pick.randrange(len(tenants))
+            upstream = pick.randrange(layout.upstreams)
+            sequence.append((which, upstream, _ended_upstream(tenants[which], upstream)))
+    finally:
+        connection.close()
+        results.put(sequence)
 
 
 def _ended_upstream(tenant: Tenant, upstream: int) -> str:
