@@ -271,3 +271,15 @@ def test_another_tenants_trigger_runs_in_its_own_tenant(acme, alice, globex, mal
     assert acme_run.id != globex_run.id
     assert _row(ours).execution_id == acme_run.id
     assert _row(theirs).execution_id == globex_run.id
+
+
+def test_tasks_read_the_tick_as_trigger_and_as_schedule(acme, alice, drive):
+    # the flow's task logs "tick {{ trigger.date }}" (schedule_support.scheduled_flow)
+    trigger = create_scheduled(acme, alice, "templated", HOURLY + "timezone: America/New_York\n")
+    due_at(trigger, utc(2024, 3, 10, 7))  # 03:00 EDT, the hour after the spring change
+    drive(acme, lambda: schedules_run_due(now=utc(2024, 3, 10, 7, 0, 1)))
+    (execution,) = executions_of(acme, "templated")
+    assert execution.state == "SUCCESS"
+    messages = LogEntry.objects.for_tenant(acme).filter(execution_id=execution.id)
+    assert "tick 2024-03-10T03:00:00-04:00" in [entry.message for entry in messages]
+    assert execution.variables["schedule"]["previous"] == "2024-03-10T01:00:00-05:00"
