@@ -68,6 +68,9 @@ def transitions_process(*, limit: int = 50) -> int:
         for row in rows:
             if row.execution_id in blocked:
                 continue
+            if not row.tenant.has_flow_triggers:  # read with the claim: nothing to match
+                done.append(row.pk)
+                continue
             try:
                 with transaction.atomic():
                     transition_evaluate(row.tenant, row)

@@ -509,3 +509,15 @@ def test_the_legacy_multiple_condition_waits_for_each_of_its_conditions(drive, a
     assert (window.condition_id, set(window.results)) == ("multiple", {"flow-a"})
     run(drive, acme, "company.team", "up_b")
     assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]
+
+
+def test_transitions_of_a_tenant_without_flow_triggers_are_dropped_unmatched(
+    drive, acme, alice, django_assert_max_num_queries
+):
+    flow_create(tenant=acme, user=alice, source=flow_yaml("up_a"))
+    assert acme.has_flow_triggers is False
+    run(drive, acme, "company.team", "up_a")
+    assert ExecutionTransition.all_tenants.count() == 2  # RUNNING, SUCCESS
+    with django_assert_max_num_queries(5):  # savepoint, claim, held elsewhere?, delete, release
+        assert flow_triggers.transitions_process() == 2
+    assert not ExecutionTransition.all_tenants.exists()
