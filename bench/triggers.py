@@ -29,7 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.report import Report, distribution_ms
-from executions import snapshots
+from executions import snapshots, transitions
 from executions.engine.model import new_execution
 from executions.engine.states import EXECUTION_TRANSITIONS, State
 from executions.models import Execution, ExecutionTransition
@@ -156,9 +156,14 @@ def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
         return started
 
     flow_triggers.transition_evaluate = measured
+    # this process is the only evaluator: no nudge to a Celery worker (`bench all` runs one),
+    # so transitions are evaluated in the order the sequence is checked in
+    listeners = list(transitions.listeners)
+    transitions.listeners.clear()
     try:
         sequence = _drive_and_evaluate(tenants, layout, rate, seconds, log)
     finally:
+        transitions.listeners.extend(listeners)
         flow_triggers.transition_evaluate = original
         flow_triggers.matching_costs = None
     terminal = [cost for cost, state in zip(costs, states, strict=True) if state == "SUCCESS"]
