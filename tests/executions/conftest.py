@@ -65,9 +65,9 @@ def celery_worker(log_path: Path, name: str) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    from config.celery import app
+    from bench.environment import purge_queues
 
-    app.control.purge()  # messages a previous run left behind
+    purge_queues()  # messages a previous run left behind, in both queues
     with django_db_blocker.unblock():
         log_path = tmp_path_factory.mktemp("celery") / "worker.log"
         with celery_worker(log_path, "test") as log:
