@@ -521,3 +521,53 @@ def test_transitions_of_a_tenant_without_flow_triggers_are_dropped_unmatched(
     with django_assert_max_num_queries(5):  # savepoint, claim, held elsewhere?, delete, release
         assert flow_triggers.transitions_process() == 2
     assert not ExecutionTransition.all_tenants.exists()
+
+
+WATCHED = """id: watched
+namespace: company.team
+inputs:
+  - id: late
+    type: BOOLEAN
+    defaults: false
+sla:
+  - id: on_time
+    type: EXECUTION_ASSERTION
+    behavior: NONE
+    assert: "{{ not inputs.late }}"
+    labels:
+      sla: violated
+tasks:
+  - id: work
+    type: io.kestra.plugin.core.log.Log
+    message: working
+"""
+
+SLA_ALERT = """id: sla_alert
+namespace: company.monitoring
+tasks:
+  - id: alert
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.flowId }} missed its SLA"
+triggers:
+  - id: on_violation
+    type: io.kestra.plugin.core.trigger.Flow
+    states: [SUCCESS, WARNING, FAILED, CANCELLED]
+    preconditions:
+      id: violated
+      flows:
+        - namespace: company.team
+          labels:
+            sla: violated
+"""
+
+
+def test_an_sla_violation_is_matched_by_a_flow_trigger_to_alert(drive, acme, alice):
+    flow_create(tenant=acme, user=alice, source=WATCHED)
+    flow_create(tenant=acme, user=alice, source=SLA_ALERT)
+    run(drive, acme, "company.team", "watched", inputs={"late": False})
+    assert evaluate(drive, acme) == []
+    late = run(drive, acme, "company.team", "watched", inputs={"late": True})
+    assert {"key": "sla", "value": "violated"} in late.labels
+    started = evaluate(drive, acme)
+    assert [e.flow_id for e in started] == ["sla_alert"]
+    assert started[0].trigger["variables"]["executionId"] == late.id
