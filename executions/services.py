@@ -422,6 +422,14 @@ def _lease(tenant: Tenant, task_run_id: str, owner: str) -> None:
     )
 
 
+def _renew(tenant: Tenant, task_run_id: str, owner: str) -> None:
+    """Extend a lease this owner still holds: once a report released it (the attempt
+    ended), a late beat changes nothing."""
+    TaskRun.objects.for_tenant(tenant).filter(pk=task_run_id, lease_owner=owner).update(
+        lease_until=_lease_until()
+    )
+
+
 @dataclass
 class _Claim:
     """The task runs this worker holds (one, or a batch of quick ones of one execution,
@@ -536,7 +544,7 @@ class _Heartbeats:
                 if task_run_id not in self._running:
                     continue  # ended meanwhile: its report cleared the lease
                 try:
-                    _lease(tenant, task_run_id, owner)
+                    _renew(tenant, task_run_id, owner)
                 except DatabaseError:  # the database restarts: renew at the next beat
                     connection.close()
             connection.close()  # nothing to hold between beats
