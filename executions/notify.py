@@ -42,7 +42,8 @@ def redis_url() -> str:
     return broker if broker.startswith(("redis://", "rediss://", "unix://")) else ""
 
 
-def _client(url: str) -> redis.Redis:
+def redis_client(url: str) -> redis.Redis:
+    """The process's client (one pool) for `url`; the webhook rate limiter uses it too."""
     with _clients_lock:  # one connection pool per URL and process; pools are thread-safe
         client = _clients.get(url)
         if client is None:
@@ -87,7 +88,7 @@ def publish(tenant_id: int, execution_id: str) -> None:
     if not url or time.monotonic() < _paused_until:
         return
     try:
-        _client(url).publish(channel(tenant_id, execution_id), b"1")
+        redis_client(url).publish(channel(tenant_id, execution_id), b"1")
     except (redis.RedisError, OSError) as error:
         _paused_until = time.monotonic() + PAUSE_AFTER_ERROR_SECONDS
         log.warning(
@@ -117,7 +118,7 @@ class Listener:
         url = redis_url()
         if not url:
             return
-        pubsub = _client(url).pubsub()
+        pubsub = redis_client(url).pubsub()
         try:
             pubsub.subscribe(self.channel)
             deadline = time.monotonic() + 1.0

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import math
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +28,6 @@ from executions import notify
 log = logging.getLogger("aviary.triggers")
 
 _PREFIX = "aviary:rate:"
-_SOCKET_TIMEOUT_SECONDS = 0.5
-_clients: dict[str, redis.Redis] = {}
-_clients_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -63,24 +59,11 @@ def _count(key: str, index: int, window: int) -> int:
 
 def _redis_count(url: str, key: str, index: int, window: int) -> int:
     name = f"{_PREFIX}{key}:{index}"
-    pipeline = _client(url).pipeline()
+    pipeline = notify.redis_client(url).pipeline()
     pipeline.incr(name)
     pipeline.expire(name, window + 1)  # the key outlives its window by a second, then goes
     count, _ = pipeline.execute()
     return int(count)
-
-
-def _client(url: str) -> redis.Redis:
-    with _clients_lock:  # one connection pool per URL and process; pools are thread-safe
-        client = _clients.get(url)
-        if client is None:
-            client = redis.Redis.from_url(
-                url,
-                socket_timeout=_SOCKET_TIMEOUT_SECONDS,
-                socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
-            )
-            _clients[url] = client
-        return client
 
 
 def _file_count(key: str, index: int) -> int:

@@ -57,11 +57,10 @@ def _fresh_rate_counters():
     """Counters are keyed by tenant and flow ids, which a new test database hands out
     again: a day-long window of an earlier run must not count in this one."""
     from executions import notify
-    from triggers import rate_limits
 
     url = notify.redis_url()
     if url:
-        client = rate_limits._client(url)
+        client = notify.redis_client(url)
         for name in client.scan_iter(match="aviary:rate:*"):
             client.delete(name)
 
