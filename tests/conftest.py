@@ -115,3 +115,28 @@ def die_with_parent() -> None:
 
     pr_set_pdeathsig = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def pytest_configure(config) -> None:
+    """Transactional tests end with a flush (one TRUNCATE of every table). The session's
+    Celery worker may still be finishing what an earlier test left (a retry, a Sleep's
+    wake-up, a Flow-trigger evaluation), and PostgreSQL can pick the flush as the victim of
+    the resulting deadlock: the flush is tried again, as the worker's own transactions
+    are, instead of leaving the rows for the next test's setup to trip on."""
+    import time
+
+    from django.db import OperationalError
+    from django.test import TransactionTestCase
+
+    teardown = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self) -> None:
+        for attempt in range(5):
+            try:
+                return teardown(self)
+            except OperationalError as error:
+                if "deadlock" not in str(error) or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
