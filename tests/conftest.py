@@ -125,6 +125,7 @@ def pytest_configure(config) -> None:
     are, instead of leaving the rows for the next test's setup to trip on."""
     import time
 
+    from django.core.management.base import CommandError
     from django.db import OperationalError
     from django.test import TransactionTestCase
 
@@ -134,9 +135,17 @@ def pytest_configure(config) -> None:
         for attempt in range(5):
             try:
                 return teardown(self)
-            except OperationalError as error:
-                if "deadlock" not in str(error) or attempt == 4:
+            except (CommandError, OperationalError) as error:  # flush wraps the database's
+                if not _deadlock(error) or attempt == 4:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
     TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+def _deadlock(error: BaseException | None) -> bool:
+    while error is not None:
+        if "deadlock detected" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
