@@ -81,8 +81,8 @@ def execution_resume(
 ) -> Execution:
     """Resume a PAUSED execution. Paused by a Pause task, its first paused task run goes on
     and the Pause's `onResume` inputs are typed and validated like flow inputs (files are
-    stored with the execution): every invalid one is reported together (422) and nothing
-    changes. Not paused: Conflict (409)."""
+    stored with the execution, SECRET values encrypted): every invalid one is reported
+    together (422) and nothing changes. Not paused: Conflict (409)."""
     with transaction.atomic():
         row, before = _lock(tenant, execution_id)
         if before.current is not State.PAUSED:
@@ -92,7 +92,9 @@ def execution_resume(
             )
         spec = services.flow_spec(tenant, row.namespace, row.flow_id, row.flow_revision)
         resolution = _on_resume(tenant, before, provided or {})
-        values = resolution.nested() if resolution is not None else None
+        values = None
+        if resolution is not None:  # SECRET values are stored sealed, as flow inputs are
+            values = secret_inputs.sealed(resolution.nested(), resolution.secret_ids)
         actions = commands.resume(before, spec, values)
         return _apply(tenant, row, before, actions, "Resumed by a user")
 

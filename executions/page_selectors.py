@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from executions import stats
+from executions.engine.sealed_inputs import mask_sealed
 from executions.engine.states import State, final_state
 from executions.engine.subflows import SUBFLOWS, parent_from_trigger
 from executions.files import FileLink, file_links
 from executions.models import Execution, LogEntry, TaskRun
-from executions.selectors import execution_get
+from executions.selectors import SECRET_MASK, execution_get
 from executions.services import flow_spec
 from tenants.errors import NotFound
 from tenants.models import Tenant
@@ -306,7 +307,7 @@ def _tree(
             depth=parent.depth + 1 if parent else 0,
             attempts=len(run.attempts or []),
             duration=human_duration(run_end - run_start),
-            outputs_json=_json(run.outputs) if run.outputs else None,
+            outputs_json=_json(mask_sealed(run.outputs, SECRET_MASK)) if run.outputs else None,
             bar_left=f"{left:.2f}",
             bar_width=f"{min(width, 100.0 - left):.2f}",
             files=file_links(execution, run.outputs) if run.outputs else [],

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Max, QuerySet
 
 from executions import snapshots
+from executions.engine.sealed_inputs import mask_sealed
 from executions.models import Execution, LogEntry, TaskRun
 from tenants.errors import NotFound
 from tenants.models import Tenant
@@ -25,14 +26,18 @@ def execution_get(*, tenant: Tenant, execution_id: str) -> Execution:
 
 
 def execution_as_json(execution: Execution) -> dict[str, Any]:
-    """Kestra's execution JSON, task runs included (two queries). SECRET inputs are masked:
-    their values are for the tasks, never for readers."""
+    """Kestra's execution JSON, task runs included (two queries). SECRET inputs and SECRET
+    `onResume` values are masked: their values are for the tasks, never for readers."""
     runs = list(
         TaskRun.objects.for_tenant(execution.tenant)
         .filter(execution=execution)
         .order_by("position")
     )
     document = snapshots.snapshot(execution, runs).to_kestra_json()
+    for run in document.get("taskRunList") or ():
+        outputs = run.get("outputs")
+        if isinstance(outputs, dict) and "onResume" in outputs:  # SECRET values sealed
+            run["outputs"] = mask_sealed(outputs, SECRET_MASK)
     secret_ids = _secret_input_ids(execution)
     if secret_ids:
         document["inputs"] = {

@@ -86,6 +86,7 @@ from executions.engine.rendering import (
 from executions.engine.retry import next_retry
 from executions.engine.sealed_inputs import (
     open_inputs,
+    resumed_secret_texts,
     secret_input_ids,
     secret_texts,
     unsealer,
@@ -173,16 +174,29 @@ class _Decision:
     def mask(self, message: str) -> str:
         """Values of `secret()` calls and of SECRET inputs never reach a log line."""
         secrets = {secret for templates in self._made for secret in templates.secrets_seen}
-        if self.secret_ids:
+        if self.secret_ids or self.flow.secret_resumes:
             if self._input_secrets is None:
-                try:
-                    opened = open_inputs(self.draft.base.inputs, self.secret_ids, self.unseal)
-                except RenderError:
-                    opened = {}
-                inputs = inputs_with_defaults(self.flow, opened)
-                self._input_secrets = secret_texts(inputs, self.secret_ids)
+                self._input_secrets = self._secret_values()
             secrets |= self._input_secrets
         return mask_secrets(message, secrets) if secrets else message
+
+    def _secret_values(self) -> set[str]:
+        """Clear values of the SECRET inputs and of the SECRET `onResume` values given."""
+        texts: set[str] = set()
+        if self.secret_ids:
+            try:
+                opened = open_inputs(self.draft.base.inputs, self.secret_ids, self.unseal)
+            except RenderError:
+                opened = {}
+            inputs = inputs_with_defaults(self.flow, opened)
+            texts = secret_texts(inputs, self.secret_ids)
+        if self.flow.secret_resumes:
+            try:
+                outputs = self.base_variables().get("outputs") or {}
+            except RenderError:
+                outputs = {}
+            texts |= resumed_secret_texts(outputs, self.flow.secret_resumes)
+        return texts
 
     def set_state(self, task_run_id: str, state: State, **changes: Any) -> None:
         self.emit(SetTaskRunState(task_run_id, state, **changes))

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from executions.engine.model import Label
+from executions.engine.sealed_inputs import secret_input_ids
 from executions.engine.sla import Sla, slas_of
 from flows.spec import FlowValidation, flow_labels, parse_flow
 from flows.spec.formats import duration_value
@@ -244,6 +245,9 @@ def _for_each_item_tasks(task_id: str, properties: Mapping[str, Any]) -> tuple[T
     )
 
 
+PAUSE = "io.kestra.plugin.core.flow.Pause"
+
+
 @dataclass(frozen=True, eq=False)
 class FlowSpec:
     """The engine's view of one flow revision."""
@@ -264,12 +268,18 @@ class FlowSpec:
     _by_id: dict[str, TaskSpec] = field(default_factory=dict, repr=False)
     _parent: dict[str, TaskSpec | None] = field(default_factory=dict, repr=False)
     _retry: dict[str, RetryPolicy | None] = field(default_factory=dict, repr=False)
+    # Pause task id -> ids of its SECRET `onResume` inputs (sealed in its outputs)
+    secret_resumes: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         def walk(tasks: tuple[TaskSpec, ...], parent: TaskSpec | None) -> None:
             for task in tasks:
                 self._by_id[task.id] = task
                 self._parent[task.id] = parent
+                if task.type == PAUSE and isinstance(task.data.get("onResume"), list):
+                    definitions = [d for d in task.data["onResume"] if isinstance(d, Mapping)]
+                    if ids := secret_input_ids(definitions):
+                        self.secret_resumes[task.id] = tuple(ids)
                 walk(tuple(task.children()), task)
 
         walk(self.tasks, None)

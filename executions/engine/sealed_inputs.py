@@ -10,6 +10,9 @@ clear values of SECRET inputs are masked in log lines like `secret()` values.
 
 A SECRET input id may be dotted (`db.password`): its value sits at that path of the nested
 inputs, or under the dotted key itself when `db` is an input too (see `nest_values`).
+
+A Pause's SECRET `onResume` values are sealed the same way in its `onResume` output, and
+opened where templates read `outputs` (`open_resumed`).
 """
 
 from __future__ import annotations
@@ -104,6 +107,50 @@ def open_inputs(
     return _replace(inputs, ids, opened) if ids else dict(inputs)
 
 
+def open_resumed(
+    outputs: Mapping[str, Any], ids: Iterable[str], unseal: Unseal | None
+) -> Mapping[str, Any]:
+    """A Pause's outputs with its sealed SECRET `onResume` values (`ids`) opened, as
+    `open_inputs` opens flow inputs; `outputs` itself when it holds none."""
+    values = outputs.get("onResume")
+    if not isinstance(values, Mapping):
+        return outputs
+    return {**outputs, "onResume": open_inputs(values, ids, unseal)}
+
+
+def resumed_secret_texts(
+    outputs: Mapping[str, Any], secret_resumes: Mapping[str, Iterable[str]]
+) -> set[str]:
+    """The clear SECRET `onResume` values in the `outputs` variable (opened), to mask in
+    logs: `secret_resumes` maps each Pause's task id to its SECRET input ids; a Pause in a
+    loop has its outputs nested under the loop values."""
+    texts: set[str] = set()
+    for task_id, ids in secret_resumes.items():
+        pending = [outputs.get(task_id)]
+        while pending:
+            node = pending.pop()
+            if not isinstance(node, Mapping):
+                continue
+            values = node.get("onResume")
+            if isinstance(values, Mapping):
+                texts |= secret_texts(values, ids)
+            else:
+                pending.extend(node.values())
+    return texts
+
+
+def mask_sealed(value: Any, mask: str) -> Any:
+    """`value` with every sealed value in it replaced by `mask`: what readers (the API, the
+    pages) show of task outputs, which may hold SECRET `onResume` values."""
+    if is_sealed(value):
+        return mask
+    if isinstance(value, Mapping):
+        return {key: mask_sealed(item, mask) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_sealed(item, mask) for item in value]
+    return value
+
+
 def unsealer(services: Any) -> Unseal | None:
     """The `unseal` function of a run's services (`EngineServices.unseal`), if it has one."""
     return getattr(services, "unseal", None)
@@ -124,7 +171,10 @@ def secret_texts(inputs: Mapping[str, Any], ids: Iterable[str]) -> set[str]:
 __all__ = [
     "SEALED_TYPE",
     "is_sealed",
+    "mask_sealed",
     "open_inputs",
+    "open_resumed",
+    "resumed_secret_texts",
     "seal_inputs",
     "secret_input_ids",
     "secret_texts",

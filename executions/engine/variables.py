@@ -10,12 +10,17 @@ execution builds the outputs map once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from executions.engine.flow import FlowSpec, TaskSpec
 from executions.engine.model import SYSTEM_PREFIX, Execution, Label, TaskRun, iso
-from executions.engine.sealed_inputs import Unseal, open_inputs, secret_input_ids
+from executions.engine.sealed_inputs import (
+    Unseal,
+    open_inputs,
+    open_resumed,
+    secret_input_ids,
+)
 
 # Environment variables Kestra never exposes, even with the prefix.
 REDACTED_ENVS = frozenset(
@@ -179,9 +184,12 @@ def base_variables(
 ) -> dict[str, Any]:
     """Variables shared by every task run of `execution`. `task_runs`/`by_id` default to
     the execution's own list (the decision function passes its working copy). Sealed SECRET
-    inputs are opened with `unseal` (`sealed_inputs`; RenderError when they cannot be)."""
+    inputs, and SECRET `onResume` values in Pause outputs, are opened with `unseal`
+    (`sealed_inputs`; RenderError when they cannot be)."""
     runs = list(execution.task_runs if task_runs is None else task_runs)
     index = by_id if by_id is not None else {task_run.id: task_run for task_run in runs}
+    if flow.secret_resumes:
+        runs = [_resume_opened(flow, run, unseal) for run in runs]
     environment = environment or RunEnvironment()
     variables: dict[str, Any] = {
         "envs": dict(environment.envs),
@@ -204,6 +212,14 @@ def base_variables(
         variables["trigger"] = dict(execution.trigger["variables"])
     variables.update(execution.variables)
     return variables
+
+
+def _resume_opened(flow: FlowSpec, task_run: TaskRun, unseal: Unseal | None) -> TaskRun:
+    ids = flow.secret_resumes.get(task_run.task_id)
+    if not ids or not task_run.outputs:
+        return task_run
+    opened = open_resumed(task_run.outputs, ids, unseal)
+    return task_run if opened is task_run.outputs else replace(task_run, outputs=opened)
 
 
 def taskrun_variables(task_run: TaskRun) -> dict[str, Any]:

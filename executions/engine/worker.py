@@ -25,7 +25,12 @@ from executions.engine.rendering import (
     Templates,
     expressions_renderer,
 )
-from executions.engine.sealed_inputs import secret_input_ids, secret_texts, unsealer
+from executions.engine.sealed_inputs import (
+    resumed_secret_texts,
+    secret_input_ids,
+    secret_texts,
+    unsealer,
+)
 from executions.engine.sizes import check_outputs
 from executions.engine.states import State
 from executions.engine.tasks import tasks as default_tasks
@@ -98,6 +103,9 @@ def run_attempt(
         return AttemptOutcome(action, tuple(logger.lines), len(task_run.attempts))
     templates = (renderer or expressions_renderer)(variables, services)
     input_secrets = secret_texts(variables.get("inputs") or {}, secret_input_ids(flow.inputs))
+    if flow.secret_resumes:
+        outputs = variables.get("outputs") or {}
+        input_secrets |= resumed_secret_texts(outputs, flow.secret_resumes)
     logger = TaskLogger(
         clock,
         _masker(lambda: templates.secrets_seen | input_secrets),

@@ -79,6 +79,63 @@ def test_it_resumes_with_on_resume_values_readable_as_pause_outputs(
     assert "Resumed by a user" in messages
 
 
+SECRET_PIN = """id: vault
+namespace: company.team
+tasks:
+  - id: ask
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: pin
+        type: SECRET
+      - id: who
+        type: STRING
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ outputs.ask.onResume.who }} gave {{ outputs.ask.onResume.pin }}"
+  - id: last
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      size: "{{ outputs.ask.onResume.pin | length }}"
+"""
+
+
+def test_a_secret_on_resume_value_is_stored_sealed_and_never_shown(
+    acme, alice, alice_api, client, sent
+):
+    execution = support.start(acme, alice, SECRET_PIN)
+    support.drive(acme, sent)
+    pin = "4711-very-secret-pin"
+    response = alice_api.post(
+        f"/api/v1/acme/executions/{execution.id}/resume",
+        {"pin": pin, "who": "ada"},
+        format="json",
+    )
+    assert response.status_code == 204
+    support.drive(acme, sent)
+    row = support.row(acme, execution.id)
+    assert row.state == "SUCCESS"
+    stored = TaskRun.objects.for_tenant(acme).get(execution=row, task_id="ask").outputs
+    assert stored["onResume"]["who"] == "ada"
+    assert stored["onResume"]["pin"]["type"] == "aviary.datatype:fernet_encrypted"
+    assert pin not in str(stored)
+    last = TaskRun.objects.for_tenant(acme).get(execution=row, task_id="last").outputs
+    assert last["values"]["size"] == str(len(pin))  # the task read the clear value
+    messages = list(
+        LogEntry.objects.for_tenant(acme).filter(execution=row).values_list("message", flat=True)
+    )
+    assert "ada gave ********" in messages
+    assert not any(pin in message for message in messages)
+    body = alice_api.get(f"/api/v1/acme/executions/{execution.id}")
+    assert pin not in body.content.decode()
+    ask = next(r for r in body.json()["taskRunList"] if r["taskId"] == "ask")
+    assert ask["outputs"]["onResume"] == {"pin": "********", "who": "ada"}
+    client.force_login(alice)
+    page = client.get(f"/ui/acme/executions/{execution.id}").content.decode()
+    assert "ada" in page
+    assert pin not in page
+    assert "fernet_encrypted" not in page
+
+
 def test_it_answers_409_to_resume_an_execution_that_is_not_paused(acme, alice, alice_api, sent):
     execution = support.start(acme, alice, TWO_STEPS)
     response = alice_api.post(f"/api/v1/acme/executions/{execution.id}/resume", {}, format="json")

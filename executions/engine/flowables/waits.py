@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from executions.engine.flow import TaskSpec
+from executions.engine.flow import PAUSE, TaskSpec
 from executions.engine.flowables.base import (
     Child,
     ChildRuns,
@@ -45,7 +45,6 @@ from executions.engine.rendering import RenderError, truthy
 from executions.engine.states import State
 from flows.spec.formats import duration_value, is_expression
 
-PAUSE = "io.kestra.plugin.core.flow.Pause"
 RESUME_AT = "resumeAt"
 ON_EXPIRY = "onExpiry"
 

@@ -7,7 +7,10 @@ from executions.engine.rendering import RenderError
 from executions.engine.sealed_inputs import (
     SEALED_TYPE,
     is_sealed,
+    mask_sealed,
     open_inputs,
+    open_resumed,
+    resumed_secret_texts,
     seal_inputs,
     secret_input_ids,
     secret_texts,
@@ -71,9 +74,7 @@ def test_a_dotted_id_kept_flat_an_empty_optional_and_clear_values_are_handled():
     assert open_inputs(stored, ["db.pw", "opt"], unseal)["db.pw"] == "flat-secret"
     # a run that never sealed anything (the in-process runner) reads clear values as they are
     assert open_inputs({"pw": "clear"}, ["pw"], None) == {"pw": "clear"}
-    assert secret_input_ids([{"id": "a", "type": "SECRET"}, {"id": "b", "type": "STRING"}]) == [
-        "a"
-    ]
+    assert secret_input_ids([{"id": "a", "type": "SECRET"}, {"id": "b", "type": "STRING"}]) == ["a"]
 
 
 def test_a_value_that_cannot_be_opened_is_a_render_error_naming_the_input():
@@ -168,3 +169,23 @@ outputs:
     assert PASSWORD not in text
     assert "Unable to convert the output to INT: invalid literal for int() with base 10: " in text
     assert "'********'" in text
+
+
+def test_a_pauses_secret_on_resume_values_open_and_are_found_inside_loops_for_masking():
+    outputs = {"onResume": seal_inputs({"pin": "1234", "who": "ada"}, ["pin"], seal)}
+    assert is_sealed(outputs["onResume"]["pin"])
+    assert open_resumed(outputs, ["pin"], unseal) == {"onResume": {"pin": "1234", "who": "ada"}}
+    untouched = {"value": 1}
+    assert open_resumed(untouched, ["pin"], unseal) is untouched
+    with pytest.raises(RenderError, match="'pin' cannot be decrypted in this run"):
+        open_resumed(outputs, ["pin"], None)
+    variables = {  # a Pause in a ForEach: its outputs under each loop value
+        "ask": {"a": {"onResume": {"pin": "1111", "who": "x"}}, "b": {"onResume": {"pin": ""}}},
+        "other": {"onResume": {"pin": "not-this-one"}},
+    }
+    assert resumed_secret_texts(variables, {"ask": ("pin",)}) == {"1111"}
+
+
+def test_readers_see_a_mask_where_a_value_is_sealed():
+    outputs = {"onResume": seal_inputs({"pin": "1234", "who": "ada"}, ["pin"], seal), "n": [1]}
+    assert mask_sealed(outputs, "***") == {"onResume": {"pin": "***", "who": "ada"}, "n": [1]}
