@@ -93,10 +93,11 @@ def _execution(row: Any) -> Response:
 class ExecutionRestartApi(ActionApi):
     @extend_schema(
         operation_id="execution_restart",
-        summary="Restart an ended execution from its failed task runs",
+        summary="Restart an ended execution from its failed task runs, or a paused one",
         description="The same execution runs again (state RESTARTED, then RUNNING) with a new "
-        "attempt of each FAILED task run; with `revision`, a new execution of that revision is "
-        "created from it instead (Kestra's behaviour).",
+        "attempt of each FAILED task run; a PAUSED execution's paused task runs go on (a Pause "
+        "as if resumed, without `onResume` values); with `revision`, a new execution of that "
+        "revision is created from it instead (Kestra's behaviour).",
         parameters=[EXECUTION_ID, REVISION],
         request=None,
         responses={200: OpenApiTypes.OBJECT, **error_responses(409, 422)},

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from executions.engine.flowables.waits import ON_EXPIRY, RESUME_AT, on_resume_definitions
+from executions.engine.labels import is_read_only
 from executions.engine.states import State
 from executions.forms import ResumeForm
 from executions.models import Execution, TaskRun
@@ -30,6 +31,7 @@ class Controls:
     form: ResumeForm | None = None
     resume_at: datetime | None = None  # when the paused task run goes on by itself
     fails_then: bool = False  # ...and then fails (a Pause's timeout)
+    can_restart: bool = False  # paused by a task, not read-only: Kestra restarts it too
 
 
 def execution_controls(
@@ -49,6 +51,7 @@ def execution_controls(
         form=ResumeForm(definitions) if definitions else None,
         resume_at=_resume_at(paused),
         fails_then=paused is not None and paused.engine_state.get(ON_EXPIRY) == "FAILED",
+        can_restart=paused is not None and not is_read_only(execution.labels),
     )
 
 

@@ -61,10 +61,11 @@ def _store_in_place(tenant: Tenant, row: Execution, before: Snapshot, after: Sna
 def execution_restart(
     *, tenant: Tenant, execution_id: str, revision: int | None = None
 ) -> Execution:
-    """Restart an ended execution from its FAILED task runs (409 while it runs, 422 when no
-    task run failed). Without `revision` the same execution goes on, with new attempts of
-    the failed task runs; with one, as in Kestra, a new execution of that revision is
-    created from this one (its `parentId`), which stays as it ended."""
+    """Restart an ended execution from its FAILED task runs, or a PAUSED one from its paused
+    task runs (409 while it runs, 422 when there is nothing to restart from). Without
+    `revision` the same execution goes on, with new attempts of the failed task runs; with
+    one, as in Kestra, a new execution of that revision is created from this one (its
+    `parentId`), which stays as it ended."""
     with transaction.atomic():
         row, before = _locked(tenant, execution_id)
         refuse_read_only(f"Execution {execution_id}", before.labels)

@@ -62,7 +62,7 @@ def execution_restart_view(request: HttpRequest, execution_id: str) -> HttpRespo
         _refused(request, error)
         return _detail(request, execution_id)
     if row.id == execution_id:
-        messages.success(request, "Execution restarted: its failed task runs run again.")
+        messages.success(request, "Execution restarted: its failed or paused task runs go on.")
     else:
         messages.success(
             request, f"Execution {row.id} created from {execution_id} on revision {revision}."

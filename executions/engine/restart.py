@@ -30,6 +30,7 @@ from executions.engine.flow import FlowSpec, TaskSpec
 from executions.engine.flowables import handler_for
 from executions.engine.flowables.loops import EachParallel, EachSequential, ForEach
 from executions.engine.flowables.sequence import Dag, Parallel
+from executions.engine.flowables.waits import ON_EXPIRY, RESUME_AT
 from executions.engine.model import Attempt, Execution, IdFactory, TaskRun, new_id
 from executions.engine.states import (
     EXECUTION_TRANSITIONS,
@@ -42,6 +43,8 @@ from tenants.errors import Conflict, Unprocessable, Violation
 MARKABLE_STATES = (State.SUCCESS, State.WARNING, State.FAILED)
 # The ends an ended execution's status may be changed to (Kestra's `change-status`).
 STATUS_STATES = (State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED)
+# The task run states a restart runs again from.
+_RESTARTED_FROM = frozenset({State.FAILED, State.PAUSED})
 # The task run states that may change (an end that is not SKIPPED nor RETRIED).
 _CHANGEABLE = frozenset({State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED})
 
@@ -216,7 +219,10 @@ def _later_iteration(
 
 def _restarted(run: TaskRun, now: datetime) -> TaskRun:
     moved = run.state.moved_to(State.RESTARTED, now, TASK_RUN_TRANSITIONS, "task run")
-    return replace(run, state=moved, wake_at=None)
+    engine_state = run.engine_state
+    if run.current is State.PAUSED:  # its wait ends with the restart
+        engine_state = {k: v for k, v in engine_state.items() if k not in (RESUME_AT, ON_EXPIRY)}
+    return replace(run, state=moved, wake_at=None, engine_state=engine_state)
 
 
 def _copy(
@@ -283,19 +289,22 @@ def restart(
     new_execution_id: str | None = None,
     ids: IdFactory | None = None,
 ) -> Execution:
-    """Restart an ended execution from its FAILED task runs: they and their ancestors become
-    RESTARTED, the errors branches go, the execution is RESTARTED with attempt number + 1.
+    """Restart an ended execution from its FAILED task runs, or a PAUSED one from its paused
+    task runs (Kestra 0.20 allows both): they and their ancestors become RESTARTED, the
+    errors branches go, the execution is RESTARTED with attempt number + 1. A restarted
+    Pause goes on as if resumed, with no `onResume` values.
 
     `flow` is the revision to run; with `new_execution_id` (a restart on another revision,
     as Kestra does it) the result is a new execution whose parent is this one, its task runs
     under new ids."""
-    _require_ended(execution, "restart")
+    if execution.current is not State.PAUSED:
+        _require_ended(execution, "restart")
     runs = _Runs(execution)
-    failed = [run for run in execution.task_runs if run.current is State.FAILED]
+    failed = [run for run in execution.task_runs if run.current in _RESTARTED_FROM]
     if not failed:
         raise Unprocessable(
-            f"No task found to restart execution {execution.id} from: it has no FAILED task "
-            "run (replay it to run it again)"
+            f"No task found to restart execution {execution.id} from: it has no FAILED or "
+            "PAUSED task run (replay it to run it again)"
         )
     dropped = _in_error_branch(runs, _error_task_ids(flow))
     targets = {ancestor.id for run in failed for ancestor in runs.lineage(run)} - dropped
@@ -305,7 +314,9 @@ def restart(
             "branch failed (replay it to run it again)"
         )
     kept = [
-        _restarted(run, now) if run.id in targets and run.current.terminated else run
+        _restarted(run, now)
+        if run.id in targets and (run.current.terminated or run.current is State.PAUSED)
+        else run
         for run in execution.task_runs
         if run.id not in dropped
     ]

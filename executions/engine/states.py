@@ -139,7 +139,14 @@ TASK_RUN_TRANSITIONS: Final = _table(
             State.RETRIED,  # the ancestors of a task retried with CREATE_NEW_EXECUTION
         },
         State.KILLING: {State.KILLED},
-        State.PAUSED: {State.RUNNING, State.SUCCESS, State.KILLING, State.KILLED, *_SLA_ENDS},
+        State.PAUSED: {
+            State.RUNNING,
+            State.SUCCESS,
+            State.RESTARTED,
+            State.KILLING,
+            State.KILLED,
+            *_SLA_ENDS,
+        },
         State.RETRYING: {State.CREATED, State.KILLED, *_SLA_ENDS},
         State.RESTARTED: {State.CREATED, State.RUNNING, State.SKIPPED, State.KILLED, *_SLA_ENDS},
         **{end: {State.RESTARTED} | (_ENDS - {end}) for end in _ENDS},

@@ -64,7 +64,8 @@ def test_it_restarts_from_the_execution_page_and_from_the_list(
     page.on("dialog", accept)
     actions.get_by_role("form", name="Restart").get_by_role("button", name="Restart").click()
 
-    expect(page.get_by_text("Execution restarted: its failed task runs run again.")).to_be_visible()
+    restarted = "Execution restarted: its failed or paused task runs go on."
+    expect(page.get_by_text(restarted)).to_be_visible()
     expect(page.locator("#execution-summary .state").first).to_have_text("SUCCESS")
     assert dialogs == [f"Restart execution {first}? Its failed task runs run again."]
     expect(page.get_by_role("region", name="Actions")).to_be_visible()  # ended again

@@ -32,6 +32,17 @@ tasks:
       note: "{{ outputs.ask.onResume.note }}"
 """
 
+PAUSE_THEN_LOG = """id: waiting
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT1H
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: after
+"""
+
 TWO_STEPS = """id: steps
 namespace: company.team
 tasks:

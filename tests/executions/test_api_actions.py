@@ -138,6 +138,45 @@ def test_restarting_an_execution_without_failure_is_refused(acme, hello, alice_a
     assert _row(acme, ended.id).state == "SUCCESS"
 
 
+APPROVAL = """id: approval
+namespace: company.team
+tasks:
+  - id: ask
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: note
+        type: STRING
+        defaults: none given
+  - id: last
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.ask.onResume.note ?? 'restarted' }}"
+"""
+
+
+def test_a_paused_execution_restarts_from_its_pause_as_kestra_allows(acme, alice, alice_api, drive):
+    flow_create(tenant=acme, user=alice, source=APPROVAL)
+    paused = run(drive, acme, "approval")
+    assert paused.state == "PAUSED"
+
+    response = drive(acme, lambda: alice_api.post(f"/api/v1/acme/executions/{paused.id}/restart"))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"]["current"] == "RESTARTED"
+    ended = _row(acme, paused.id)
+    assert ended.state == "SUCCESS"
+    assert history(ended) == [
+        "CREATED",
+        "RUNNING",
+        "PAUSED",
+        "RESTARTED",
+        "RUNNING",
+        "SUCCESS",
+    ]
+    assert states(acme, paused.id) == [("ask", "SUCCESS"), ("last", "SUCCESS")]
+    last = TaskRun.objects.for_tenant(acme).get(execution_id=paused.id, task_id="last")
+    assert last.outputs == {"value": "restarted"}  # no onResume values: nothing was given
+
+
 # --- replay ---------------------------------------------------------------------------------
 
 

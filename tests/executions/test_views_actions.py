@@ -85,7 +85,7 @@ def test_the_restart_button_restarts_and_comes_back_to_the_execution(acme, flows
         ),
     )
     assert response.redirect_chain[-1][0] == f"/ui/acme/executions/{failed.id}"
-    assert "Execution restarted: its failed task runs run again." in _messages(response)
+    assert "Execution restarted: its failed or paused task runs go on." in _messages(response)
     assert Execution.objects.for_tenant(acme).get(pk=failed.id).state == "SUCCESS"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from executions import lifecycle
 from tests.executions import lifecycle_support as support
 from tests.executions.lifecycle_support import TWO_STEPS
 
@@ -45,6 +46,26 @@ def test_a_paused_execution_offers_its_on_resume_form(acme, alice, alice_web, se
         assert f'name="{name}"' in card
     assert "/pause" not in card
     assert f'action="/ui/acme/executions/{execution.id}/kill"' in card
+    assert f'action="/ui/acme/executions/{execution.id}/restart"' in card
+
+
+def test_restart_from_the_card_lets_the_paused_task_go_on(acme, alice, alice_web, sent):
+    execution = support.start(acme, alice, support.PAUSE_THEN_LOG)
+    support.drive(acme, sent)
+    assert support.row(acme, execution.id).state == "PAUSED"
+    response = alice_web.post(f"/ui/acme/executions/{execution.id}/restart", follow=True)
+    assert "Execution restarted: its failed or paused task runs go on." in _messages(response)
+    support.drive(acme, sent)
+    assert support.row(acme, execution.id).state == "SUCCESS"
+    assert support.runs(acme, execution.id) == {"wait": "SUCCESS", "after": "SUCCESS"}
+
+
+def test_a_manually_paused_execution_offers_no_restart(acme, alice, alice_web, sent):
+    execution = support.start(acme, alice, TWO_STEPS)
+    lifecycle.execution_pause(tenant=acme, execution_id=execution.id)
+    card = _card(alice_web.get(f"/ui/acme/executions/{execution.id}").content.decode())
+    assert f'action="/ui/acme/executions/{execution.id}/resume"' in card
+    assert "/restart" not in card
 
 
 def test_an_ended_execution_has_no_control_card(acme, alice, alice_web, sent):

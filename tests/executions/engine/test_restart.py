@@ -166,7 +166,6 @@ def test_a_restart_on_a_revision_without_the_tasks_is_refused():
     ("_case", "state", "error", "words"),
     [
         ("running", State.RUNNING, Conflict, "RUNNING"),
-        ("paused", State.PAUSED, Conflict, "resume or kill"),
         ("created", State.CREATED, Conflict, "CREATED"),
     ],
 )
@@ -177,14 +176,69 @@ def test_it_refuses_to_restart_an_execution_that_has_not_ended(_case, state, err
         execution = apply_actions(
             execution, decide(driver.spec, execution, driver.now()), driver.now()
         )
-    if state is State.PAUSED:
-        from executions.engine.actions import SetExecutionState
-
-        execution = apply_actions(execution, [SetExecutionState(State.PAUSED)], driver.now())
     with pytest.raises(error) as caught:
         restart(driver.spec, execution, driver.now())
     assert caught.value.status == 409
     assert words in caught.value.message
+
+
+def test_a_manually_paused_execution_has_nothing_to_restart_from():
+    from executions.engine.actions import SetExecutionState
+
+    driver = Driver(flow(LAST_FAILED))
+    execution = driver.new()
+    execution = apply_actions(execution, decide(driver.spec, execution, driver.now()), driver.now())
+    execution = apply_actions(execution, [SetExecutionState(State.PAUSED)], driver.now())
+    with pytest.raises(Unprocessable) as caught:
+        restart(driver.spec, execution, driver.now())
+    assert "no FAILED or PAUSED task run" in caught.value.message
+
+
+PAUSING = f"""
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT1H
+  - id: after
+    type: {LOG}
+    message: after
+"""
+
+
+def test_a_paused_execution_restarts_from_its_pause_which_goes_on_as_if_resumed():
+    """Kestra 0.20 restarts PAUSED executions too: the paused task run is RESTARTED, its
+    wait is over, and the flow goes on."""
+    driver = Driver(flow(PAUSING))
+    execution = driver.new()
+    for _ in range(10):
+        execution = apply_actions(
+            execution, decide(driver.spec, execution, driver.now()), driver.now()
+        )
+        if execution.current is State.PAUSED:
+            break
+    wait = execution.task_runs[0]
+    assert (wait.task_id, wait.current) == ("wait", State.PAUSED)
+    assert "resumeAt" in wait.engine_state
+    restarted = restart(driver.spec, execution, driver.now())
+    assert restarted.current is State.RESTARTED
+    assert restarted.attempt_number == execution.attempt_number + 1
+    wait = restarted.task_runs[0]
+    assert wait.current is State.RESTARTED
+    assert "resumeAt" not in wait.engine_state
+    ended = driver.run(restarted)
+    assert ended.current is State.SUCCESS
+    assert [(run.task_id, run.current) for run in ended.task_runs] == [
+        ("wait", State.SUCCESS),
+        ("after", State.SUCCESS),
+    ]
+    assert [item.state for item in ended.task_runs[0].state.histories] == [
+        State.CREATED,
+        State.RUNNING,
+        State.PAUSED,
+        State.RESTARTED,
+        State.RUNNING,
+        State.SUCCESS,
+    ]
 
 
 def test_it_refuses_to_restart_an_execution_without_a_failed_task_run():
