@@ -391,6 +391,136 @@ class KillByIdsApi(ActionApi):
         return _started(self, request, BulkAction.Action.KILL, ids)
 
 
+NEW_STATUS = OpenApiParameter(
+    "newStatus", str, required=True, enum=[state.value for state in STATUS_STATES]
+)
+LATEST_REVISION = OpenApiParameter(
+    "latestRevision", bool, default=False, description="replay on the flow's current revision"
+)
+
+
+def _replay_parameters(request: Request) -> dict[str, Any]:
+    return {"latestRevision": query_flag(request, "latestRevision", default=False)}
+
+
+def _status_parameters(request: Request) -> dict[str, Any]:
+    return {"status": request.query_params.get("newStatus", "")}
+
+
+class ReplayByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_replay_by_query",
+        summary="Replay every execution matching the filters, each as a new execution",
+        parameters=[*FILTERS, LATEST_REVISION],
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        parameters = _replay_parameters(request)
+        ids = _matching(self, request)
+        return _started(self, request, BulkAction.Action.REPLAY, ids, **parameters)
+
+
+class ReplayByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_replay_by_ids",
+        summary="Replay these executions, each as a new execution (in the background)",
+        parameters=[LATEST_REVISION],
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        parameters = _replay_parameters(request)
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.REPLAY, ids, **parameters)
+
+
+class StatusByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_change_status_by_query",
+        summary="Give every ended execution matching the filters another end state",
+        parameters=[*FILTERS, NEW_STATUS],
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        parameters = _status_parameters(request)
+        ids = _matching(self, request)
+        return _started(self, request, BulkAction.Action.STATUS, ids, **parameters)
+
+
+class StatusByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_change_status_by_ids",
+        summary="Give these ended executions another end state (in the background)",
+        parameters=[NEW_STATUS],
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        parameters = _status_parameters(request)
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.STATUS, ids, **parameters)
+
+
+class PauseByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_pause_by_query",
+        summary="Pause every running execution matching the filters (in the background)",
+        parameters=FILTERS,
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        return _started(self, request, BulkAction.Action.PAUSE, _matching(self, request))
+
+
+class PauseByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_pause_by_ids",
+        summary="Pause these running executions (in the background)",
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.PAUSE, ids)
+
+
+class ResumeByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_resume_by_query",
+        summary="Resume every paused execution matching the filters (in the background)",
+        description="No `onResume` values are given: a Pause whose form requires one is "
+        "recorded as an error of the action.",
+        parameters=FILTERS,
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        return _started(self, request, BulkAction.Action.RESUME, _matching(self, request))
+
+
+class ResumeByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_resume_by_ids",
+        summary="Resume these paused executions (in the background)",
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.RESUME, ids)
+
+
 class BulkActionApi(ActionApi):
     @extend_schema(
         operation_id="execution_bulk_get",

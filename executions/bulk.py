@@ -1,5 +1,6 @@
-"""Bulk actions over executions: restart, delete, set labels and kill, on a filter (Kestra's
-`.../by-query`) or a list of ids (`.../by-ids`), from the API or the executions list.
+"""Bulk actions over executions: restart, replay, change status, delete, set labels, kill,
+pause and resume, on a filter (Kestra's `.../by-query`) or a list of ids (`.../by-ids`),
+from the API or the executions list.
 
 Asking stores a `BulkAction` holding the ids it covers (those matching the filter at that
 moment, as Kestra computes them) and sends a Celery task after commit. The task handles the
@@ -23,11 +24,19 @@ from accounts.models import User
 from executions import deletion, search
 from executions.engine.labels import check_user_labels
 from executions.engine.model import Label
+from executions.engine.restart import STATUS_STATES
+from executions.engine.states import State
 from executions.labels import execution_labels_set
-from executions.lifecycle import execution_kill
+from executions.lifecycle import execution_kill, execution_pause, execution_resume
 from executions.models import BulkAction, Execution
 from executions.reconnect import LOST, with_reconnect
-from executions.restart import execution_restart
+from executions.restart import (
+    execution_replay,
+    execution_restart,
+    execution_status_change,
+    parse_state,
+)
+from flows.selectors import flow_get
 from tenants.errors import AviaryError, NotFound, Unprocessable, Violation
 from tenants.models import Tenant
 
@@ -65,11 +74,41 @@ def _kill(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> N
     execution_kill(tenant=tenant, execution_id=execution_id)
 
 
+def _replay(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    """A new execution from the start of each; with `latestRevision`, of the flow's current
+    revision (Kestra's flag), else of the revision it ran."""
+    revision = None
+    if parameters.get("latestRevision"):
+        row = Execution.objects.for_tenant(tenant).filter(pk=execution_id).first()
+        if row is None:
+            raise NotFound(f"Execution {execution_id} not found")
+        revision = flow_get(tenant=tenant, namespace=row.namespace, flow_id=row.flow_id).revision
+    execution_replay(tenant=tenant, execution_id=execution_id, revision=revision)
+
+
+def _status(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    status = State(parameters["status"])
+    execution_status_change(tenant=tenant, execution_id=execution_id, status=status)
+
+
+def _pause(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    execution_pause(tenant=tenant, execution_id=execution_id)
+
+
+def _resume(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    """Without `onResume` values: a Pause whose form requires one refuses, and says which."""
+    execution_resume(tenant=tenant, execution_id=execution_id)
+
+
 HANDLERS: dict[str, Handler] = {
     BulkAction.Action.RESTART: _restart,
+    BulkAction.Action.REPLAY: _replay,
+    BulkAction.Action.STATUS: _status,
     BulkAction.Action.DELETE: _delete,
     BulkAction.Action.LABELS: _labels,
     BulkAction.Action.KILL: _kill,
+    BulkAction.Action.PAUSE: _pause,
+    BulkAction.Action.RESUME: _resume,
 }
 
 
@@ -149,6 +188,16 @@ def bulk_action_start(
         if not labels:
             raise Unprocessable("Give at least one label to set", field="labels")
         check_user_labels(labels, ())
+    if action == BulkAction.Action.STATUS:
+        status = parse_state(parameters.get("status") or "", "newStatus", STATUS_STATES)
+        if status not in STATUS_STATES:
+            allowed = ", ".join(state.value for state in STATUS_STATES)
+            raise Unprocessable(
+                f"newStatus must be an end state ({allowed}), not {status}",
+                field="newStatus",
+                violations=[Violation("newStatus", f"expected one of {allowed}, got '{status}'")],
+            )
+        parameters["status"] = status.value
     nothing = not execution_ids
     bulk = BulkAction.objects.for_tenant(tenant).create(
         action=action,

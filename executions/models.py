@@ -120,15 +120,20 @@ class LogEntry(TenantOwned):
 
 
 class BulkAction(TenantOwned):
-    """One bulk action over executions (restart, delete, set labels, kill), run by a Celery
-    task: the executions it covers are fixed when it is asked (the ids matching the filter
-    then), and its progress is counted as each of them is handled, in its own transaction."""
+    """One bulk action over executions (restart, replay, change status, delete, set labels,
+    kill, pause, resume), run by a Celery task: the executions it covers are fixed when it is
+    asked (the ids matching the filter then), and its progress is counted as each of them is
+    handled, in its own transaction."""
 
     class Action(models.TextChoices):
         RESTART = "restart", "Restart"
+        REPLAY = "replay", "Replay"
+        STATUS = "status", "Change status"
         DELETE = "delete", "Delete"
         LABELS = "labels", "Set labels"
         KILL = "kill", "Kill"
+        PAUSE = "pause", "Pause"
+        RESUME = "resume", "Resume"
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued"
@@ -137,7 +142,7 @@ class BulkAction(TenantOwned):
 
     action = models.CharField(max_length=10, choices=Action.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    parameters = models.JSONField(default=dict)  # e.g. {"labels": [{key, value}]}
+    parameters = models.JSONField(default=dict)  # {"labels": [{key, value}]}, {"status": ...}
     execution_ids = models.JSONField(default=list)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)  # handled so far, succeeded or not

@@ -29,6 +29,46 @@ ACTION_ROUTES = [
         name="api-execution-restart-by-ids",
     ),
     path(
+        "executions/replay/by-query",
+        api_actions.ReplayByQueryApi.as_view(),
+        name="api-execution-replay-by-query",
+    ),
+    path(
+        "executions/replay/by-ids",
+        api_actions.ReplayByIdsApi.as_view(),
+        name="api-execution-replay-by-ids",
+    ),
+    path(
+        "executions/change-status/by-query",
+        api_actions.StatusByQueryApi.as_view(),
+        name="api-execution-change-status-by-query",
+    ),
+    path(
+        "executions/change-status/by-ids",
+        api_actions.StatusByIdsApi.as_view(),
+        name="api-execution-change-status-by-ids",
+    ),
+    path(
+        "executions/pause/by-query",
+        api_actions.PauseByQueryApi.as_view(),
+        name="api-execution-pause-by-query",
+    ),
+    path(
+        "executions/pause/by-ids",
+        api_actions.PauseByIdsApi.as_view(),
+        name="api-execution-pause-by-ids",
+    ),
+    path(
+        "executions/resume/by-query",
+        api_actions.ResumeByQueryApi.as_view(),
+        name="api-execution-resume-by-query",
+    ),
+    path(
+        "executions/resume/by-ids",
+        api_actions.ResumeByIdsApi.as_view(),
+        name="api-execution-resume-by-ids",
+    ),
+    path(
         "executions/labels/by-query",
         api_actions.LabelsByQueryApi.as_view(),
         name="api-execution-labels-by-query",

@@ -18,6 +18,7 @@ from accounts.models import SavedSearch
 from accounts.selectors import saved_search_list
 from executions import deletion, page_selectors, services
 from executions.action_selectors import execution_actions
+from executions.engine.restart import STATUS_STATES
 from executions.forms import (
     RANGE_CHOICES,
     ExecutionFilterForm,
@@ -128,6 +129,7 @@ def _list_context(
         "filtered": query != ExecutionQuery(**fixed),
         "query_string": _without_page(params),
         "states": STATES,
+        "bulk_statuses": [state.value for state in STATUS_STATES],
         "selected_states": form.selected_states(),
         "range_choices": RANGE_CHOICES,
         "flow_filters": not fixed,

@@ -154,6 +154,8 @@ def bulk_start_view(request: HttpRequest) -> HttpResponse:
         if action == BulkAction.Action.LABELS:
             pairs = parse_labels(request.POST.get("labels", ""))
             parameters["labels"] = [{"key": key, "value": value} for key, value in pairs]
+        elif action == BulkAction.Action.STATUS:
+            parameters["status"] = request.POST.get("status", "")
         query = form.to_query() if params else page_selectors.ExecutionQuery()
         rows = page_selectors.execution_search(tenant=tenant, query=query, now=timezone.now())
         started = bulk.bulk_action_start(

@@ -104,7 +104,7 @@ def test_one_execution_that_cannot_be_restarted_does_not_stop_the_others(
         {
             "executionId": fine.id,
             "message": f"No task found to restart execution {fine.id} from: it has no FAILED "
-            "task run (replay it to run it again)",
+            "or PAUSED task run (replay it to run it again)",
         }
     ]
     assert _row(acme, failed.id).state == "SUCCESS"
@@ -236,6 +236,8 @@ def test_it_sets_labels_by_query_and_by_ids(acme, flows, alice_api, drive, queue
         ("no labels", "post", "labels/by-query", [], "labels"),
         ("by-ids without ids", "post", "labels/by-ids", {"executionLabels": []}, "executionsId"),
         ("keep logs", "delete", "by-query?deleteLogs=false", None, "deleteLogs"),
+        ("no new status", "post", "change-status/by-query", None, "newStatus"),
+        ("unknown status", "post", "change-status/by-ids?newStatus=RUNNING", [], "newStatus"),
         (
             "running ones too",
             "delete",
@@ -328,3 +330,136 @@ def test_it_kills_executions_by_ids(acme, flows, alice_api, drive, queued):
     assert unknown.json()["errors"] == [
         {"path": "nope", "message": "execution not found", "line": None, "column": None}
     ]
+
+
+PAUSING = """id: pausing
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: after
+"""
+
+ASKING = """id: asking
+namespace: company.team
+tasks:
+  - id: ask
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: answer
+        type: STRING
+"""
+
+
+def test_it_replays_executions_by_ids_each_as_a_new_linked_one(
+    acme, flows, alice_api, drive, queued
+):
+    first, second = run(drive, acme, "hello"), run(drive, acme, "flaky")
+    response = drive(
+        acme,
+        lambda: alice_api.post(
+            "/api/v1/acme/executions/replay/by-ids", [first.id, second.id], format="json"
+        ),
+    )
+    assert response.status_code == 202, response.json()
+    assert (response.json()["action"], response.json()["count"]) == ("replay", 2)
+    _work(acme, drive, queued)
+    replays = Execution.objects.for_tenant(acme).exclude(pk__in=[first.id, second.id])
+    assert sorted((row.original_id, row.flow_id, row.state) for row in replays) == sorted(
+        [(first.id, "hello", "SUCCESS"), (second.id, "flaky", "FAILED")]
+    )
+    assert (_row(acme, first.id).state, _row(acme, second.id).state) == ("SUCCESS", "FAILED")
+
+
+def test_a_bad_latest_revision_flag_is_refused_naming_it(acme, flows, alice_api, queued):
+    response = alice_api.post("/api/v1/acme/executions/replay/by-query?latestRevision=yes")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "latestRevision"
+    assert not BulkAction.objects.for_tenant(acme).exists()
+
+
+def test_a_replay_on_the_latest_revision_runs_the_flow_as_it_is_now(
+    acme, alice, flows, alice_api, drive, queued
+):
+    from flows.services import flow_update
+
+    ended = run(drive, acme, "hello")
+    flow_update(
+        tenant=acme,
+        user=alice,
+        namespace="company.team",
+        flow_id="hello",
+        source=HELLO.replace("format: two", "format: three"),
+    )
+    drive(
+        acme,
+        lambda: alice_api.post(
+            "/api/v1/acme/executions/replay/by-query?flowId=hello&latestRevision=true"
+        ),
+    )
+    _work(acme, drive, queued)
+    replay = Execution.objects.for_tenant(acme).exclude(pk=ended.id).get()
+    assert (replay.flow_revision, replay.state) == (2, "SUCCESS")
+
+
+def test_it_changes_the_status_of_the_ended_executions_matching_the_filter(
+    acme, flows, alice_api, drive, queued
+):
+    failed = run(drive, acme, "flaky")
+    running = services.execution_create(
+        tenant=acme, namespace="company.team", flow_id="flaky", provided={}
+    )  # its commit callbacks never run: it stays RUNNING
+    response = drive(
+        acme,
+        lambda: alice_api.post(
+            "/api/v1/acme/executions/change-status/by-query?flowId=flaky&newStatus=WARNING"
+        ),
+    )
+    assert response.status_code == 202, response.json()
+    _work(acme, drive, queued)
+    assert _row(acme, failed.id).state == "WARNING"
+    assert _row(acme, running.id).state == "RUNNING"
+    job = BulkAction.objects.for_tenant(acme).get(pk=response.json()["id"])
+    assert (job.action, job.parameters, job.done, job.succeeded) == (
+        "status",
+        {"status": "WARNING"},
+        2,
+        1,
+    )
+    assert [error["executionId"] for error in job.errors] == [running.id]
+
+
+def test_it_pauses_and_resumes_executions_in_bulk(acme, alice, flows, alice_api, drive, queued):
+    flow_create(tenant=acme, user=alice, source=PAUSING)
+    flow_create(tenant=acme, user=alice, source=ASKING)
+    paused = run(drive, acme, "pausing")
+    asking = run(drive, acme, "asking")
+    running = services.execution_create(
+        tenant=acme, namespace="company.team", flow_id="hello", provided={}
+    )
+    assert (paused.state, asking.state) == ("PAUSED", "PAUSED")
+
+    pause = drive(
+        acme,
+        lambda: alice_api.post("/api/v1/acme/executions/pause/by-ids", [running.id], format="json"),
+    )
+    assert pause.status_code == 202, pause.json()
+    _, bulk_id = queued.pop(0)
+    bulk.bulk_action_run(tenant=acme, bulk_action_id=bulk_id)
+    assert _row(acme, running.id).state == "PAUSED"
+
+    resume = drive(
+        acme, lambda: alice_api.post("/api/v1/acme/executions/resume/by-query?state=PAUSED")
+    )
+    assert resume.status_code == 202, resume.json()
+    assert resume.json()["count"] == 3
+    _work(acme, drive, queued)
+    assert _row(acme, paused.id).state == "SUCCESS"
+    assert _row(acme, running.id).state == "RUNNING"  # resumed (its first task was never sent)
+    assert _row(acme, asking.id).state == "PAUSED"  # its form requires an answer
+    job = BulkAction.objects.for_tenant(acme).get(pk=resume.json()["id"])
+    assert (job.done, job.succeeded) == (3, 2)
+    assert job.errors[0]["executionId"] == asking.id
+    assert "Invalid onResume inputs" in job.errors[0]["message"]

@@ -258,9 +258,34 @@ def test_bulk_labels_from_the_list(acme, flows, alice_web, drive, queued):
     assert {"key": "env", "value": "prod"} in labels
 
 
+def test_bulk_status_change_and_replay_from_the_list(acme, flows, alice_web, drive, queued):
+    failed = run(drive, acme, "flaky")
+    page = _page(alice_web, "/ui/acme/executions/")
+    for value in ("replay", "status", "pause", "resume"):
+        assert f'<option value="{value}">' in page
+    assert '<option value="WARNING">WARNING</option>' in page
+    drive(
+        acme,
+        lambda: alice_web.post(
+            "/ui/acme/executions/bulk",
+            {"query": "flow_id=flaky", "action": "status", "status": "WARNING"},
+        ),
+    )
+    drive(
+        acme,
+        lambda: alice_web.post("/ui/acme/executions/bulk", {"query": "", "action": "replay"}),
+    )
+    for job in BulkAction.objects.for_tenant(acme).order_by("pk"):
+        drive(acme, lambda job=job: bulk.bulk_action_run(tenant=acme, bulk_action_id=job.pk))
+    assert Execution.objects.for_tenant(acme).get(pk=failed.id).state == "WARNING"
+    replay = Execution.objects.for_tenant(acme).exclude(pk=failed.id).get()
+    assert (replay.original_id, replay.state) == (failed.id, "FAILED")
+
+
 @pytest.mark.parametrize(
     ("_case", "data", "words"),
     [
+        ("bad status", {"query": "", "action": "status", "status": "RUNNING"}, "end state"),
         (
             "bad labels",
             {"query": "", "action": "labels", "labels": "nocolon"},
