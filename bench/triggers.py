@@ -149,9 +149,9 @@ def triggers(*, quick: bool, log: TextIO, processes: dict[str, int]) -> Report:
     states: list[str] = []
     original = flow_triggers.transition_evaluate
 
-    def measured(tenant: Tenant, transition: ExecutionTransition) -> list[str]:
+    def measured(tenant: Tenant, transition: ExecutionTransition, **options: Any) -> list[str]:
         before = len(costs)
-        started = original(tenant, transition)
+        started = original(tenant, transition, **options)
         states.extend([transition.state] * (len(costs) - before))
         return started
 

@@ -29,6 +29,9 @@ class Tenant(models.Model):
     # state change then nudges the trigger evaluator at once, with no query to find out;
     # without one (or with a stale copy of the row), the scheduler's sweep evaluates it.
     has_flow_triggers = models.BooleanField(default=False)
+    # Bumped in the transaction of every change of a Flow trigger (triggers.dispatch): the
+    # evaluators keep each tenant's Flow-trigger index in memory while it is unchanged.
+    flow_triggers_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["slug"]

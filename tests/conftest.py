@@ -41,10 +41,12 @@ def _fresh_process_caches():
     from accounts.selectors import active_tokens
     from executions import snapshots
     from tenants.selectors import member_tenants
+    from triggers.flow_triggers import forget_indexes
 
     active_tokens.clear()
     member_tenants.clear()
     snapshots.forget_all()
+    forget_indexes()
 
 
 @pytest.fixture

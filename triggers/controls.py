@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from tenants.errors import Conflict, NotFound
 from tenants.models import Tenant
+from triggers import dispatch
 from triggers.engine.cron import CronError
 from triggers.engine.schedule import recovered_next_date
-from triggers.models import SCHEDULE, Trigger
+from triggers.models import FLOW, SCHEDULE, Trigger
 from triggers.schedule_executions import FlowInfo
 from triggers.scheduler import conditions_of, schedule_of
 
@@ -86,6 +87,8 @@ def _apply_disabled(tenant: Tenant, row: Trigger, disabled: bool, now: datetime)
         fields.append("next_date")
     row.disabled = disabled
     row.save(update_fields=fields)
+    if row.kind == FLOW:
+        dispatch.flow_triggers_changed(tenant)
 
 
 def _recovered_next_date(tenant: Tenant, row: Trigger, now: datetime) -> datetime | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,7 +74,7 @@ def transitions_process(*, limit: int = 50) -> int:
                 continue
             try:
                 with transaction.atomic():
-                    transition_evaluate(row.tenant, row)
+                    transition_evaluate(row.tenant, row, version=row.tenant.flow_triggers_version)
             except OperationalError:  # a deadlock, a lost connection: evaluated again later
                 log.warning("Flow triggers of %s deferred", row, exc_info=True)
                 continue
@@ -126,14 +127,62 @@ def _held_elsewhere(rows: list[ExecutionTransition]) -> set[str]:
     return {item["execution_id"] for item in firsts if item["first"] < mine[item["execution_id"]]}
 
 
-def candidates(tenant: Tenant, namespace: str, flow_id: str, state: str) -> list[Trigger]:
+def candidates(
+    tenant: Tenant, namespace: str, flow_id: str, state: str, *, version: int | None = None
+) -> list[Trigger]:
     """Enabled Flow triggers whose keys match, other than the upstream flow's own (a flow
-    never triggers itself). One statement through the key index, written out: this runs
-    for every transition, and the ORM spent more building it than the database running
-    it. Rows become `Trigger` instances with only the fields evaluation reads."""
+    never triggers itself). With the tenant's `flow_triggers_version` as read with the
+    transition's claim, from this process's copy of the tenant's index (loaded once per
+    version, as Kestra keeps its flows with Flow triggers in memory); without it, or for a
+    tenant with too many triggers to copy, one statement through the key index."""
+    index = _tenant_index(tenant, version) if version is not None else None
+    if index is None:
+        found = _candidate_rows(tenant, namespace, flow_id, state)
+    else:
+        found = index.lookup(namespace, flow_id, state)
+    return [
+        Trigger(
+            pk=row.pk,
+            tenant=tenant,
+            namespace=row.namespace,
+            flow_id=row.flow_id,
+            trigger_id=row.trigger_id,
+            kind=FLOW,
+            type=row.type,
+            spec=row.spec,
+        )
+        for row in found
+        if not (row.namespace == namespace and row.flow_id == flow_id)
+    ]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What evaluation reads of a Flow trigger row."""
+
+    pk: int
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    type: str
+    spec: dict[str, Any]
+
+
+_CANDIDATE_COLUMNS = "t.id, t.namespace, t.flow_id, t.trigger_id, t.type, t.spec"
+
+
+def _candidate_of(row: Sequence[Any]) -> _Candidate:
+    pk, namespace, flow_id, trigger_id, type_name, spec = row[:6]
+    spec = json.loads(spec) if isinstance(spec, str) else spec
+    return _Candidate(pk, namespace, flow_id, trigger_id, type_name, spec)
+
+
+def _candidate_rows(tenant: Tenant, namespace: str, flow_id: str, state: str) -> list[_Candidate]:
+    """One statement through the key index, written out: this runs for every transition,
+    and the ORM spent more building it than the database running it."""
     keys, rows = FlowTriggerKey._meta.db_table, Trigger._meta.db_table
     statement = (
-        f"SELECT t.id, t.namespace, t.flow_id, t.trigger_id, t.type, t.spec "  # noqa: S608 - model tables
+        f"SELECT {_CANDIDATE_COLUMNS} "  # noqa: S608 - model tables
         f"FROM {keys} k JOIN {rows} t ON t.id = k.trigger_id "
         "WHERE k.tenant_id = %s AND k.namespace IN (%s, %s) AND k.flow_id IN (%s, %s) "
         "AND k.state IN (%s, %s) AND t.tenant_id = %s AND t.kind = %s "
@@ -145,28 +194,93 @@ def candidates(tenant: Tenant, namespace: str, flow_id: str, state: str) -> list
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         found = cursor.fetchall()
-    unique = {}
-    for pk, ns, fid, trigger_id, type_name, spec in found:  # a trigger may match twice
-        if pk not in unique:
-            spec = json.loads(spec) if isinstance(spec, str) else spec
-            unique[pk] = Trigger(
-                pk=pk,
-                tenant=tenant,
-                namespace=ns,
-                flow_id=fid,
-                trigger_id=trigger_id,
-                kind=FLOW,
-                type=type_name,
-                spec=spec,
-            )
+    unique: dict[int, _Candidate] = {}
+    for row in found:  # a trigger may match twice
+        if row[0] not in unique:
+            unique[row[0]] = _candidate_of(row)
     return list(unique.values())
 
 
-def transition_evaluate(tenant: Tenant, transition: ExecutionTransition) -> list[str]:
+# A tenant whose enabled Flow triggers have more keys than this is matched by the database.
+INDEX_MAX_KEYS = 5000
+# Tenants whose index a process keeps (the least recently used goes first).
+INDEX_MAX_TENANTS = 512
+
+
+@dataclass
+class _TenantIndex:
+    """One tenant's enabled Flow triggers by key (namespace, flow id, state; each possibly
+    ANY), as of `version`. `None` keys: too many to keep, match in the database."""
+
+    version: int
+    keys: dict[tuple[str, str, str], list[_Candidate]] | None
+
+    def lookup(self, namespace: str, flow_id: str, state: str) -> list[_Candidate]:
+        assert self.keys is not None
+        found: dict[int, _Candidate] = {}
+        for ns in (namespace, ANY):
+            for fid in (flow_id, ANY):
+                for st in (state, ANY):
+                    for candidate in self.keys.get((ns, fid, st), ()):
+                        found.setdefault(candidate.pk, candidate)
+        return sorted(found.values(), key=lambda candidate: candidate.pk)
+
+
+_indexes: OrderedDict[int, _TenantIndex] = OrderedDict()
+
+
+def _tenant_index(tenant: Tenant, version: int) -> _TenantIndex | None:
+    """The tenant's index at `version` (loaded when this process has none or an older one);
+    None when the tenant has too many keys to keep."""
+    index = _indexes.get(tenant.pk)
+    if index is None or index.version != version:
+        index = _TenantIndex(version, _load_keys(tenant))
+        _indexes[tenant.pk] = index
+        while len(_indexes) > INDEX_MAX_TENANTS:
+            _indexes.popitem(last=False)
+    else:
+        _indexes.move_to_end(tenant.pk)
+    return index if index.keys is not None else None
+
+
+def _load_keys(tenant: Tenant) -> dict[tuple[str, str, str], list[_Candidate]] | None:
+    keys, rows = FlowTriggerKey._meta.db_table, Trigger._meta.db_table
+    statement = (
+        f"SELECT {_CANDIDATE_COLUMNS}, k.namespace, k.flow_id, k.state "  # noqa: S608
+        f"FROM {keys} k JOIN {rows} t ON t.id = k.trigger_id "
+        "WHERE k.tenant_id = %s AND t.tenant_id = %s AND t.kind = %s "
+        "AND t.disabled = %s AND t.spec_disabled = %s LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [tenant.pk, tenant.pk, FLOW, False, False, INDEX_MAX_KEYS + 1])
+        found = cursor.fetchall()
+    if len(found) > INDEX_MAX_KEYS:
+        return None
+    triggers: dict[int, _Candidate] = {}
+    index: dict[tuple[str, str, str], list[_Candidate]] = {}
+    for row in found:
+        candidate = triggers.get(row[0])
+        if candidate is None:
+            candidate = triggers[row[0]] = _candidate_of(row)
+        index.setdefault((row[6], row[7], row[8]), []).append(candidate)
+    return index
+
+
+def forget_indexes() -> None:
+    """Drop every tenant's in-memory index (tests: a database flushed under a process)."""
+    _indexes.clear()
+
+
+def transition_evaluate(
+    tenant: Tenant, transition: ExecutionTransition, *, version: int | None = None
+) -> list[str]:
     """Evaluate every candidate trigger for one transition; return the ids of the
-    executions started."""
+    executions started. `version`: the tenant's `flow_triggers_version` read with the
+    claim (see `candidates`)."""
     started = time.perf_counter()
-    found = candidates(tenant, transition.namespace, transition.flow_id, transition.state)
+    found = candidates(
+        tenant, transition.namespace, transition.flow_id, transition.state, version=version
+    )
     if not found:
         _measure(started)
         return []

@@ -37,6 +37,10 @@ def triggers_sync(*, tenant: Tenant, flow: Flow) -> None:
     # save of a copy read before its commit would bring a tick back
     existing = {row.trigger_id: row for row in rows.select_for_update().filter(flow_row=flow)}
     wanted = {} if flow.deleted else _declared(flow.spec)
+    if any(row.kind == FLOW for row in existing.values()) or any(
+        kind == FLOW for kind, _ in wanted.values()
+    ):
+        dispatch.flow_triggers_changed(tenant)
     stale = [row.pk for key, row in existing.items() if key not in wanted]
     if stale:
         rows.filter(pk__in=stale).delete()

@@ -13,8 +13,9 @@ import pytest
 from executions import services
 from executions.models import Execution, ExecutionTransition, LogEntry
 from flows.services import flow_create, flow_update
+from tenants.models import Tenant
 from tests.conftest import flow_yaml
-from triggers import flow_triggers
+from triggers import controls, flow_triggers
 from triggers.models import PreconditionWindow, Trigger
 
 pytestmark = pytest.mark.django_db
@@ -361,11 +362,12 @@ def test_an_upstream_in_another_tenant_never_triggers(drive, acme, alice, globex
 def test_disabled_triggers_and_flows_and_the_flow_itself_do_not_fire(drive, acme, alice):
     flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
     flow_create(tenant=acme, user=alice, source=flow_yaml("up_a"))
-    Trigger.objects.for_tenant(acme).filter(flow_id="listener").update(disabled=True)
+    listener = Trigger.objects.for_tenant(acme).get(flow_id="listener")
+    controls.trigger_set_disabled(tenant=acme, trigger=listener, disabled=True)
     run(drive, acme, "company.team", "up_a")
     assert evaluate(drive, acme) == []
 
-    Trigger.objects.for_tenant(acme).filter(flow_id="listener").update(disabled=False)
+    controls.trigger_set_disabled(tenant=acme, trigger=listener, disabled=False)
     flow_update(
         tenant=acme,
         user=alice,
@@ -382,6 +384,60 @@ def test_disabled_triggers_and_flows_and_the_flow_itself_do_not_fire(drive, acme
     )
     run(drive, acme, "company.team", "listener")
     assert evaluate(drive, acme) == []
+
+
+def _version(tenant) -> int:
+    return Tenant.objects.get(pk=tenant.pk).flow_triggers_version
+
+
+def test_the_in_memory_index_follows_every_change_of_a_flow_trigger(
+    drive, acme, alice, django_assert_num_queries
+):
+    """Evaluators keep each tenant's Flow triggers in memory, reloaded when the tenant's
+    version moves: a new trigger, a disabled one, an enabled one."""
+    flow_create(tenant=acme, user=alice, source=flow_yaml("up_a"))
+    unchanged = _version(acme)
+    flow_update(
+        tenant=acme,
+        user=alice,
+        namespace="company.team",
+        flow_id="up_a",
+        source=flow_yaml("up_a", extra="description: no trigger here\n"),
+    )
+    assert _version(acme) == unchanged  # no Flow trigger involved: the copies stay valid
+
+    run(drive, acme, "company.team", "up_a")
+    assert evaluate(drive, acme) == []  # loads the index: nothing listens yet
+    flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
+    assert _version(acme) == unchanged + 1
+    run(drive, acme, "company.team", "up_a")
+    assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]
+
+    version = _version(acme)
+    with django_assert_num_queries(0):  # loaded at this version already
+        found = flow_triggers.candidates(acme, "company.team", "up_a", "SUCCESS", version=version)
+    assert [t.flow_id for t in found] == ["listener"]
+
+    listener = Trigger.objects.for_tenant(acme).get(flow_id="listener")
+    controls.trigger_set_disabled(tenant=acme, trigger=listener, disabled=True)
+    run(drive, acme, "company.team", "up_a")
+    assert evaluate(drive, acme) == []
+    controls.trigger_set_disabled(tenant=acme, trigger=listener, disabled=False)
+    run(drive, acme, "company.team", "up_a")
+    assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]
+
+
+def test_a_tenant_with_too_many_keys_to_keep_is_matched_by_the_database(
+    drive, acme, alice, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(flow_triggers, "INDEX_MAX_KEYS", 0)
+    flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
+    version = _version(acme)
+    with django_assert_num_queries(2):  # the load, stopped at the limit, then the match
+        found = flow_triggers.candidates(acme, "company.team", "up_a", "SUCCESS", version=version)
+    assert [t.flow_id for t in found] == ["listener"]
+    with django_assert_num_queries(1):  # the tenant stays matched by the database
+        flow_triggers.candidates(acme, "company.team", "up_a", "SUCCESS", version=version)
 
 
 def test_inputs_that_do_not_render_give_a_failed_execution_saying_why(drive, acme, alice):
