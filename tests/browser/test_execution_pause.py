@@ -116,7 +116,7 @@ def test_pause_resume_with_the_on_resume_form_and_watch_it_finish(
     form.get_by_role("button", name="Resume").click()
     expect(page.get_by_text(f"Execution {row.id} resumed.")).to_be_visible()
     _drain(acme, sent)
-    expect(summary.locator(".state")).to_have_text("SUCCESS", timeout=5_000)
+    expect(summary.locator(".state")).to_have_text("SUCCESS", timeout=15_000)
     expect(page.locator("#execution-logs")).to_contain_text("published by Ada, 2 copies")
     expect(page.locator("#execution-controls")).to_be_hidden()
     shoot(page, "finished")
