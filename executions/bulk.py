@@ -24,7 +24,7 @@ from accounts.models import User
 from executions import deletion, search
 from executions.engine.labels import check_user_labels
 from executions.engine.model import Label
-from executions.engine.restart import STATUS_STATES
+from executions.engine.restart import STATUS_STATES, require_one_of
 from executions.engine.states import State
 from executions.labels import execution_labels_set
 from executions.lifecycle import execution_kill, execution_pause, execution_resume
@@ -190,13 +190,8 @@ def bulk_action_start(
         check_user_labels(labels, ())
     if action == BulkAction.Action.STATUS:
         status = parse_state(parameters.get("status") or "", "newStatus", STATUS_STATES)
-        if status not in STATUS_STATES:
-            allowed = ", ".join(state.value for state in STATUS_STATES)
-            raise Unprocessable(
-                f"newStatus must be an end state ({allowed}), not {status}",
-                field="newStatus",
-                violations=[Violation("newStatus", f"expected one of {allowed}, got '{status}'")],
-            )
+        message = "newStatus must be an end state ({allowed}), not {state}"
+        require_one_of(status, STATUS_STATES, "newStatus", message)
         parameters["status"] = status.value
     nothing = not execution_ids
     bulk = BulkAction.objects.for_tenant(tenant).create(

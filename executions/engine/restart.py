@@ -67,6 +67,19 @@ def _require_ended(execution: Execution, doing: str) -> None:
     )
 
 
+def require_one_of(state: State, allowed: tuple[State, ...], field: str, message: str) -> None:
+    """Unprocessable (422) naming `field` unless `state` is one of `allowed`; `message` may
+    use `{allowed}` and `{state}`."""
+    if state in allowed:
+        return
+    names = ", ".join(item.value for item in allowed)
+    raise Unprocessable(
+        message.format(allowed=names, state=state),
+        field=field,
+        violations=[Violation(field, f"expected one of {names}, got '{state}'")],
+    )
+
+
 def _task_run(execution: Execution, task_run_id: str) -> TaskRun:
     for task_run in execution.task_runs:
         if task_run.id == task_run_id:
@@ -383,13 +396,9 @@ def mark_task_run(
     attempt too): its ancestors are RESTARTED, the errors task runs of their levels go, and
     the execution is RESTARTED, so that the next decision takes the new state into account
     (the flow continues after a failure forced to SUCCESS, fails after a forced FAILED)."""
-    if state not in MARKABLE_STATES:
-        allowed = ", ".join(s.value for s in MARKABLE_STATES)
-        raise Unprocessable(
-            f"A task run can be set to {allowed}, not {state}",
-            field="state",
-            violations=[Violation("state", f"expected one of {allowed}, got '{state}'")],
-        )
+    require_one_of(
+        state, MARKABLE_STATES, "state", "A task run can be set to {allowed}, not {state}"
+    )
     _require_ended(execution, "changing a task run's state")
     runs = _Runs(execution)
     chosen = _task_run(execution, task_run_id)
@@ -442,14 +451,13 @@ def _marked(run: TaskRun, state: State, now: datetime) -> TaskRun:
 def change_status(execution: Execution, status: State, now: datetime) -> Execution:
     """Kestra's `change-status`: an ended execution is given another end (its task runs stay
     as they are, nothing runs again). The same end changes nothing."""
-    if status not in STATUS_STATES:
-        allowed = ", ".join(s.value for s in STATUS_STATES)
-        raise Unprocessable(
-            f"You can only change the status of an execution to a terminal state ({allowed}), "
-            f"not {status}",
-            field="status",
-            violations=[Violation("status", f"expected one of {allowed}, got '{status}'")],
-        )
+    require_one_of(
+        status,
+        STATUS_STATES,
+        "status",
+        "You can only change the status of an execution to a terminal state ({allowed}), "
+        "not {state}",
+    )
     if not execution.current.terminated:
         raise Conflict(
             f"Execution {execution.id} is {execution.current}: you can only change the status "

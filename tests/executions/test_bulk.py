@@ -337,9 +337,6 @@ namespace: company.team
 tasks:
   - id: wait
     type: io.kestra.plugin.core.flow.Pause
-  - id: after
-    type: io.kestra.plugin.core.log.Log
-    message: after
 """
 
 ASKING = """id: asking
