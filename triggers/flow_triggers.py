@@ -203,8 +203,9 @@ def _candidate_rows(tenant: Tenant, namespace: str, flow_id: str, state: str) ->
 
 # A tenant whose enabled Flow triggers have more keys than this is matched by the database.
 INDEX_MAX_KEYS = 5000
-# Tenants whose index a process keeps (the least recently used goes first).
-INDEX_MAX_TENANTS = 512
+# Keys a process keeps over all tenants (the least recently used tenant goes first): with
+# their triggers' specs, some tens of megabytes at most.
+INDEX_MAX_TOTAL_KEYS = 50_000
 
 
 @dataclass
@@ -214,6 +215,10 @@ class _TenantIndex:
 
     version: int
     keys: dict[tuple[str, str, str], list[_Candidate]] | None
+
+    @property
+    def size(self) -> int:
+        return sum(len(found) for found in self.keys.values()) if self.keys else 0
 
     def lookup(self, namespace: str, flow_id: str, state: str) -> list[_Candidate]:
         assert self.keys is not None
@@ -227,19 +232,24 @@ class _TenantIndex:
 
 
 _indexes: OrderedDict[int, _TenantIndex] = OrderedDict()
+_indexed_keys = 0  # the sum of their sizes
 
 
 def _tenant_index(tenant: Tenant, version: int) -> _TenantIndex | None:
     """The tenant's index at `version` (loaded when this process has none or an older one);
     None when the tenant has too many keys to keep."""
+    global _indexed_keys
     index = _indexes.get(tenant.pk)
     if index is None or index.version != version:
+        if index is not None:
+            _indexed_keys -= index.size
         index = _TenantIndex(version, _load_keys(tenant))
         _indexes[tenant.pk] = index
-        while len(_indexes) > INDEX_MAX_TENANTS:
-            _indexes.popitem(last=False)
-    else:
-        _indexes.move_to_end(tenant.pk)
+        _indexed_keys += index.size
+    _indexes.move_to_end(tenant.pk)
+    while _indexed_keys > INDEX_MAX_TOTAL_KEYS and len(_indexes) > 1:  # never this one
+        _, oldest = _indexes.popitem(last=False)
+        _indexed_keys -= oldest.size
     return index if index.keys is not None else None
 
 
@@ -268,7 +278,9 @@ def _load_keys(tenant: Tenant) -> dict[tuple[str, str, str], list[_Candidate]] |
 
 def forget_indexes() -> None:
     """Drop every tenant's in-memory index (tests: a database flushed under a process)."""
+    global _indexed_keys
     _indexes.clear()
+    _indexed_keys = 0
 
 
 def transition_evaluate(

@@ -427,6 +427,21 @@ def test_the_in_memory_index_follows_every_change_of_a_flow_trigger(
     assert [e.flow_id for e in evaluate(drive, acme)] == ["listener"]
 
 
+def test_the_indexes_kept_stay_within_their_total_the_oldest_going_first(
+    drive, acme, alice, globex, mallory, monkeypatch
+):
+    monkeypatch.setattr(flow_triggers, "INDEX_MAX_TOTAL_KEYS", 1)
+    flow_create(tenant=acme, user=alice, source=LISTEN_ANY)
+    flow_create(tenant=globex, user=mallory, source=LISTEN_ANY)
+    for tenant in (acme, globex, acme):
+        found = flow_triggers.candidates(
+            tenant, "company.team", "up_a", "SUCCESS", version=_version(tenant)
+        )
+        assert [t.flow_id for t in found] == ["listener"]
+        assert list(flow_triggers._indexes) == [tenant.pk]  # the other one went
+    assert flow_triggers._indexed_keys == flow_triggers._indexes[acme.pk].size
+
+
 def test_a_tenant_with_too_many_keys_to_keep_is_matched_by_the_database(
     drive, acme, alice, monkeypatch, django_assert_num_queries
 ):
