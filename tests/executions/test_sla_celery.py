@@ -52,6 +52,7 @@ def scheduler() -> Iterator[SchedulerLoop]:
 SCHEDULER_CASES = [case for case in CASES if case.file in SLA_MAX_DURATION]
 
 
+@pytest.mark.skipif(not FLOWS.is_dir(), reason="shared/kestra-conformance is missing")
 @pytest.mark.parametrize("case", SCHEDULER_CASES, ids=[case.id for case in SCHEDULER_CASES])
 def test_it_runs_the_max_duration_conformance_flow(
     case, celery_worker_process, scheduler, acme, alice
