@@ -521,6 +521,58 @@ class ResumeByIdsApi(ActionApi):
         return _started(self, request, BulkAction.Action.RESUME, ids)
 
 
+class UnqueueByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_unqueue_by_query",
+        summary="Start every queued execution matching the filters now (in the background)",
+        parameters=FILTERS,
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        return _started(self, request, BulkAction.Action.UNQUEUE, _matching(self, request))
+
+
+class UnqueueByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_unqueue_by_ids",
+        summary="Start these queued executions now (in the background)",
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.UNQUEUE, ids)
+
+
+class ForceRunByQueryApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_force_run_by_query",
+        summary="Force every unfinished execution matching the filters to run",
+        parameters=FILTERS,
+        request=None,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        return _started(self, request, BulkAction.Action.FORCE_RUN, _matching(self, request))
+
+
+class ForceRunByIdsApi(ActionApi):
+    @extend_schema(
+        operation_id="execution_force_run_by_ids",
+        summary="Force these unfinished executions to run (in the background)",
+        request=IDS_BODY,
+        responses=BULK_RESPONSES,
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        ids = bulk.ids_existing(tenant=self.tenant, ids=_ids_body(request))
+        return _started(self, request, BulkAction.Action.FORCE_RUN, ids)
+
+
 class BulkActionApi(ActionApi):
     @extend_schema(
         operation_id="execution_bulk_get",

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_schema import error_responses
-from executions import lifecycle
+from executions import lifecycle, selectors
 from executions.api import _inputs
 from tenants.api_base import TenantApi, query_flag
 
@@ -66,6 +66,40 @@ class ExecutionPauseApi(TenantApi):
     def post(self, request: Request, tenant: str, execution_id: str) -> Response:
         lifecycle.execution_pause(tenant=self.tenant, execution_id=execution_id)
         return Response(status=200)
+
+
+class ExecutionUnqueueApi(TenantApi):
+    @extend_schema(
+        operation_id="execution_unqueue",
+        summary="Start a queued execution now, past its flow's concurrency limit",
+        description="409 when the execution is not QUEUED.",
+        parameters=[_ID],
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **error_responses(409)},
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str, execution_id: str) -> Response:
+        row = lifecycle.execution_unqueue(tenant=self.tenant, execution_id=execution_id)
+        return Response(selectors.execution_as_json(row))
+
+
+class ExecutionForceRunApi(TenantApi):
+    @extend_schema(
+        operation_id="execution_force_run",
+        summary="Force an unfinished execution to run",
+        description=(
+            "CREATED: it starts; QUEUED: it is unqueued; PAUSED: it is resumed without "
+            "`onResume` values (422 when its form requires one); otherwise the executor "
+            "takes it up again. 409 once it has ended."
+        ),
+        parameters=[_ID],
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **error_responses(409, 422)},
+        tags=["Executions"],
+    )
+    def post(self, request: Request, tenant: str, execution_id: str) -> Response:
+        row = lifecycle.execution_force_run(tenant=self.tenant, execution_id=execution_id)
+        return Response(selectors.execution_as_json(row))
 
 
 class ExecutionResumeApi(TenantApi):

@@ -1,6 +1,6 @@
 """Bulk actions over executions: restart, replay, change status, delete, set labels, kill,
-pause and resume, on a filter (Kestra's `.../by-query`) or a list of ids (`.../by-ids`),
-from the API or the executions list.
+pause, resume, unqueue and force run, on a filter (Kestra's `.../by-query`) or a list of ids
+(`.../by-ids`), from the API or the executions list.
 
 Asking stores a `BulkAction` holding the ids it covers (those matching the filter at that
 moment, as Kestra computes them) and sends a Celery task after commit. The task handles the
@@ -27,7 +27,13 @@ from executions.engine.model import Label
 from executions.engine.restart import STATUS_STATES, require_one_of
 from executions.engine.states import State
 from executions.labels import execution_labels_set
-from executions.lifecycle import execution_kill, execution_pause, execution_resume
+from executions.lifecycle import (
+    execution_force_run,
+    execution_kill,
+    execution_pause,
+    execution_resume,
+    execution_unqueue,
+)
 from executions.models import BulkAction, Execution
 from executions.reconnect import LOST, with_reconnect
 from executions.restart import (
@@ -100,6 +106,14 @@ def _resume(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) ->
     execution_resume(tenant=tenant, execution_id=execution_id)
 
 
+def _unqueue(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    execution_unqueue(tenant=tenant, execution_id=execution_id)
+
+
+def _force_run(tenant: Tenant, execution_id: str, parameters: Mapping[str, Any]) -> None:
+    execution_force_run(tenant=tenant, execution_id=execution_id)
+
+
 HANDLERS: dict[str, Handler] = {
     BulkAction.Action.RESTART: _restart,
     BulkAction.Action.REPLAY: _replay,
@@ -109,6 +123,8 @@ HANDLERS: dict[str, Handler] = {
     BulkAction.Action.KILL: _kill,
     BulkAction.Action.PAUSE: _pause,
     BulkAction.Action.RESUME: _resume,
+    BulkAction.Action.UNQUEUE: _unqueue,
+    BulkAction.Action.FORCE_RUN: _force_run,
 }
 
 

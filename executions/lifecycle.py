@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from executions import secret_inputs, services, snapshots
 from executions.engine import commands
-from executions.engine.actions import Action
+from executions.engine.actions import Action, SetExecutionState
 from executions.engine.apply import apply_actions
 from executions.engine.flowables.waits import on_resume_definitions
 from executions.engine.inputs import InputResolution, resolve_inputs
@@ -53,6 +53,47 @@ def execution_pause(*, tenant: Tenant, execution_id: str) -> Execution:
     with transaction.atomic():
         row, before = _lock(tenant, execution_id)
         return _apply(tenant, row, before, commands.pause(before), "Paused by a user")
+
+
+def execution_unqueue(*, tenant: Tenant, execution_id: str) -> Execution:
+    """Start a QUEUED execution now, whatever its flow's concurrency limit (Kestra's
+    `unqueue`: the user takes the extra slot). Not queued: Conflict (409)."""
+    with transaction.atomic():
+        row, before = _lock(tenant, execution_id)
+        if before.current is not State.QUEUED:
+            raise Conflict(
+                f"Execution {execution_id} is {before.current.value}: only a QUEUED execution "
+                "can be unqueued"
+            )
+        actions = [SetExecutionState(State.RUNNING)]
+        return _apply(tenant, row, before, actions, "Unqueued by a user")
+
+
+def execution_force_run(*, tenant: Tenant, execution_id: str) -> Execution:
+    """Kestra's `force-run`: a CREATED execution starts, a QUEUED one is unqueued, a PAUSED
+    one resumed (without `onResume` values: a form that requires one is a 422), any other
+    unfinished one is handed to the executor again (a lost message, a stuck decision). An
+    ended execution is a Conflict (409)."""
+    row = Execution.objects.for_tenant(tenant).filter(pk=execution_id).first()
+    if row is None:
+        raise NotFound(f"Execution {execution_id} not found")
+    state = State(row.state)
+    if state.terminated:
+        raise Conflict(
+            f"Execution {execution_id} has ended ({state.value}): only an unfinished execution "
+            "can be forced to run; restart or replay it instead"
+        )
+    if state is State.QUEUED:
+        return execution_unqueue(tenant=tenant, execution_id=execution_id)
+    if state is State.PAUSED:
+        return execution_resume(tenant=tenant, execution_id=execution_id)
+    with transaction.atomic():
+        row, before = _lock(tenant, execution_id)
+        if before.current is State.CREATED:
+            actions = [SetExecutionState(State.RUNNING)]
+            return _apply(tenant, row, before, actions, "Forced to run by a user")
+        services._advance_on_commit(tenant, execution_id)
+        return row
 
 
 @dataclass(frozen=True)

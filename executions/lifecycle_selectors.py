@@ -32,6 +32,7 @@ class Controls:
     resume_at: datetime | None = None  # when the paused task run goes on by itself
     fails_then: bool = False  # ...and then fails (a Pause's timeout)
     can_restart: bool = False  # paused by a task, not read-only: Kestra restarts it too
+    can_unqueue: bool = False  # queued behind the flow's concurrency limit
 
 
 def execution_controls(
@@ -52,6 +53,7 @@ def execution_controls(
         resume_at=_resume_at(paused),
         fails_then=paused is not None and paused.engine_state.get(ON_EXPIRY) == "FAILED",
         can_restart=paused is not None and not is_read_only(execution.labels),
+        can_unqueue=state is State.QUEUED,
     )
 
 

@@ -121,9 +121,9 @@ class LogEntry(TenantOwned):
 
 class BulkAction(TenantOwned):
     """One bulk action over executions (restart, replay, change status, delete, set labels,
-    kill, pause, resume), run by a Celery task: the executions it covers are fixed when it is
-    asked (the ids matching the filter then), and its progress is counted as each of them is
-    handled, in its own transaction."""
+    kill, pause, resume, unqueue, force run), run by a Celery task: the executions it covers
+    are fixed when it is asked (the ids matching the filter then), and its progress is
+    counted as each of them is handled, in its own transaction."""
 
     class Action(models.TextChoices):
         RESTART = "restart", "Restart"
@@ -134,6 +134,8 @@ class BulkAction(TenantOwned):
         KILL = "kill", "Kill"
         PAUSE = "pause", "Pause"
         RESUME = "resume", "Resume"
+        UNQUEUE = "unqueue", "Unqueue"
+        FORCE_RUN = "force-run", "Force run"
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued"

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<str:execution_id>/labels", views_actions.execution_labels_view, name="labels"),
     path("<str:execution_id>/kill", views_lifecycle.execution_kill_view, name="kill"),
     path("<str:execution_id>/pause", views_lifecycle.execution_pause_view, name="pause"),
+    path("<str:execution_id>/unqueue", views_lifecycle.execution_unqueue_view, name="unqueue"),
     path("<str:execution_id>/resume", views_lifecycle.execution_resume_view, name="resume"),
     path("<str:execution_id>/live", views.execution_live, name="live"),
     path("<str:execution_id>/events", views_follow.execution_events, name="events"),

@@ -69,6 +69,26 @@ ACTION_ROUTES = [
         name="api-execution-resume-by-ids",
     ),
     path(
+        "executions/unqueue/by-query",
+        api_actions.UnqueueByQueryApi.as_view(),
+        name="api-execution-unqueue-by-query",
+    ),
+    path(
+        "executions/unqueue/by-ids",
+        api_actions.UnqueueByIdsApi.as_view(),
+        name="api-execution-unqueue-by-ids",
+    ),
+    path(
+        "executions/force-run/by-query",
+        api_actions.ForceRunByQueryApi.as_view(),
+        name="api-execution-force-run-by-query",
+    ),
+    path(
+        "executions/force-run/by-ids",
+        api_actions.ForceRunByIdsApi.as_view(),
+        name="api-execution-force-run-by-ids",
+    ),
+    path(
         "executions/labels/by-query",
         api_actions.LabelsByQueryApi.as_view(),
         name="api-execution-labels-by-query",
@@ -130,8 +150,8 @@ ACTION_ROUTES = [
     ),
 ]
 
-# Kill, pause and resume: before the create route too (`executions/{id}/pause` would be a
-# flow named `pause` in namespace "{id}").
+# Kill, pause, resume, unqueue and force-run: before the create route too
+# (`executions/{id}/pause` would be a flow named `pause` in namespace "{id}").
 LIFECYCLE_ROUTES = [
     path(
         "executions/<str:execution_id>/kill",
@@ -142,6 +162,16 @@ LIFECYCLE_ROUTES = [
         "executions/<str:execution_id>/pause",
         api_lifecycle.ExecutionPauseApi.as_view(),
         name="api-execution-pause",
+    ),
+    path(
+        "executions/<str:execution_id>/unqueue",
+        api_lifecycle.ExecutionUnqueueApi.as_view(),
+        name="api-execution-unqueue",
+    ),
+    path(
+        "executions/<str:execution_id>/force-run",
+        api_lifecycle.ExecutionForceRunApi.as_view(),
+        name="api-execution-force-run",
     ),
     path(
         "executions/<str:execution_id>/resume",

@@ -1,6 +1,7 @@
-"""The execution page's Pause, Resume and Kill buttons (each asks first, in the browser), and
-the resume form of a paused Pause task's `onResume` inputs. Thin: call the service, say what
-happened; invalid `onResume` values come back next to their fields (422)."""
+"""The execution page's Pause, Resume, Start now (a queued one) and Kill buttons (each asks
+first, in the browser), and the resume form of a paused Pause task's `onResume` inputs. Thin:
+call the service, say what happened; invalid `onResume` values come back next to their
+fields (422)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ def execution_kill_view(request: HttpRequest, execution_id: str) -> HttpResponse
         messages.error(request, error.message)
     else:
         messages.success(request, f"Execution {execution_id} killed.")
+    return _back(request, execution_id)
+
+
+@tenant_page
+@require_POST
+def execution_unqueue_view(request: HttpRequest, execution_id: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    try:
+        lifecycle.execution_unqueue(tenant=tenant, execution_id=execution_id)
+    except Conflict as error:  # it left the queue meanwhile: said on its page
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Execution {execution_id} left the queue: it runs now.")
     return _back(request, execution_id)
 
 

@@ -460,3 +460,52 @@ def test_it_pauses_and_resumes_executions_in_bulk(acme, alice, flows, alice_api,
     assert (job.done, job.succeeded) == (3, 2)
     assert job.errors[0]["executionId"] == asking.id
     assert "Invalid onResume inputs" in job.errors[0]["message"]
+
+
+LIMITED = """id: limited
+namespace: company.team
+concurrency:
+  limit: 1
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+"""
+
+
+def test_bulk_unqueue_and_force_run(acme, alice, flows, alice_api, drive, queued):
+    flow_create(tenant=acme, user=alice, source=LIMITED)
+    flow_create(tenant=acme, user=alice, source=PAUSING)
+    holder, waiting = (
+        services.execution_create(
+            tenant=acme, namespace="company.team", flow_id="limited", provided={}
+        )
+        for _ in range(2)
+    )
+    assert _row(acme, waiting.id).state == "QUEUED"
+    paused = run(drive, acme, "pausing")
+    ended = run(drive, acme, "hello")
+
+    unqueue = drive(
+        acme, lambda: alice_api.post("/api/v1/acme/executions/unqueue/by-query?flowId=limited")
+    )
+    assert unqueue.status_code == 202, unqueue.json()
+    assert unqueue.json()["count"] == 2
+    _, bulk_id = queued.pop(0)
+    bulk.bulk_action_run(tenant=acme, bulk_action_id=bulk_id)
+    assert _row(acme, waiting.id).state == "RUNNING"
+    job = BulkAction.objects.for_tenant(acme).get(pk=bulk_id)
+    assert [error["executionId"] for error in job.errors] == [holder.id]  # it was not queued
+
+    forced = drive(
+        acme,
+        lambda: alice_api.post(
+            "/api/v1/acme/executions/force-run/by-ids", [paused.id, ended.id], format="json"
+        ),
+    )
+    assert (forced.status_code, forced.json()["action"]) == (202, "force-run")
+    _work(acme, drive, queued)
+    assert _row(acme, paused.id).state == "SUCCESS"  # resumed
+    job = BulkAction.objects.for_tenant(acme).get(pk=forced.json()["id"])
+    assert (job.done, job.succeeded) == (2, 1)
+    assert "only an unfinished execution can be forced to run" in job.errors[0]["message"]

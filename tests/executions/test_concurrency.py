@@ -149,6 +149,62 @@ def test_queue_holds_the_second_execution_and_starts_it_when_the_first_ends(acme
     assert f"hi {third.id}" in {message for _, message in _logs(acme, third.id)}
 
 
+def test_unqueue_starts_a_queued_execution_past_the_limit(acme, alice, alice_api, sent):
+    """Kestra's `unqueue`: the user takes an extra slot; the queue goes on afterwards."""
+    flow_create(tenant=acme, user=alice, source=flow("QUEUE"))
+    first, second, third = _create(acme), _create(acme), _create(acme)
+
+    response = alice_api.post(f"/api/v1/acme/executions/{third.id}/unqueue")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"]["current"] == "RUNNING"
+    assert _history(acme, third.id) == ["CREATED", "QUEUED", "RUNNING"]
+    assert ("INFO", "Unqueued by a user") in _logs(acme, third.id)
+    assert _row(acme, second.id).state == "QUEUED"  # the others keep their place
+    again = alice_api.post(f"/api/v1/acme/executions/{third.id}/unqueue")
+    assert again.status_code == 409
+    assert "only a QUEUED execution can be unqueued" in again.json()["message"]
+    _run_sent(acme, sent)
+    assert [_row(acme, e.id).state for e in (first, second, third)] == ["SUCCESS"] * 3
+
+
+def test_force_run_acts_on_each_unfinished_state_and_refuses_an_ended_one(
+    acme, alice, alice_api, sent
+):
+    flow_create(tenant=acme, user=alice, source=flow("QUEUE"))
+    first, second = _create(acme), _create(acme)
+    forced = alice_api.post(f"/api/v1/acme/executions/{second.id}/force-run")
+    assert forced.status_code == 200, forced.json()
+    assert _history(acme, second.id) == ["CREATED", "QUEUED", "RUNNING"]
+    _run_sent(acme, sent)
+    assert [_row(acme, e.id).state for e in (first, second)] == ["SUCCESS", "SUCCESS"]
+
+    third = _create(acme)
+    sent.clear()  # its message is lost: force-run hands it to the executor again
+    again = alice_api.post(f"/api/v1/acme/executions/{third.id}/force-run")
+    assert again.status_code == 200
+    assert sent == [("advance", (acme.pk, third.id), {})]
+
+    ended = alice_api.post(f"/api/v1/acme/executions/{second.id}/force-run")
+    assert ended.status_code == 409
+    assert "only an unfinished execution can be forced to run" in ended.json()["message"]
+    unknown = alice_api.post("/api/v1/acme/executions/nope/force-run")
+    assert unknown.status_code == 404
+
+
+def test_the_execution_page_offers_start_now_to_a_queued_execution(acme, alice, client, sent):
+    flow_create(tenant=acme, user=alice, source=flow("QUEUE"))
+    _create(acme)
+    queued = _create(acme)
+    client.force_login(alice)
+    html = client.get(f"/ui/acme/executions/{queued.id}").content.decode()
+    assert f'action="/ui/acme/executions/{queued.id}/unqueue"' in html
+    assert "concurrency limit is reached" in html
+    response = client.post(f"/ui/acme/executions/{queued.id}/unqueue", follow=True)
+    assert f"Execution {queued.id} left the queue: it runs now." in response.content.decode()
+    assert _row(acme, queued.id).state == "RUNNING"
+
+
 def test_cancel_and_fail_end_the_new_execution_at_once(acme, alice, sent):
     flow_create(tenant=acme, user=alice, source=flow("CANCEL"))
     first, second = _create(acme), _create(acme)
