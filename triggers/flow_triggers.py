@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -215,10 +216,10 @@ class _TenantIndex:
 
     version: int
     keys: dict[tuple[str, str, str], list[_Candidate]] | None
+    size: int = field(init=False)  # keys held
 
-    @property
-    def size(self) -> int:
-        return sum(len(found) for found in self.keys.values()) if self.keys else 0
+    def __post_init__(self) -> None:
+        self.size = sum(len(found) for found in self.keys.values()) if self.keys else 0
 
     def lookup(self, namespace: str, flow_id: str, state: str) -> list[_Candidate]:
         assert self.keys is not None
@@ -233,6 +234,7 @@ class _TenantIndex:
 
 _indexes: OrderedDict[int, _TenantIndex] = OrderedDict()
 _indexed_keys = 0  # the sum of their sizes
+_indexes_lock = threading.Lock()  # a thread-pool worker evaluates from several threads
 
 
 def _tenant_index(tenant: Tenant, version: int) -> _TenantIndex | None:
@@ -240,16 +242,21 @@ def _tenant_index(tenant: Tenant, version: int) -> _TenantIndex | None:
     None when the tenant has too many keys to keep."""
     global _indexed_keys
     index = _indexes.get(tenant.pk)
+    loaded = None
     if index is None or index.version != version:
-        if index is not None:
-            _indexed_keys -= index.size
-        index = _TenantIndex(version, _load_keys(tenant))
-        _indexes[tenant.pk] = index
-        _indexed_keys += index.size
-    _indexes.move_to_end(tenant.pk)
-    while _indexed_keys > INDEX_MAX_TOTAL_KEYS and len(_indexes) > 1:  # never this one
-        _, oldest = _indexes.popitem(last=False)
-        _indexed_keys -= oldest.size
+        loaded = _TenantIndex(version, _load_keys(tenant))  # outside the lock: a query
+    with _indexes_lock:
+        if loaded is not None:
+            replaced = _indexes.get(tenant.pk)
+            _indexed_keys += loaded.size - (replaced.size if replaced is not None else 0)
+            _indexes[tenant.pk] = index = loaded
+        elif tenant.pk not in _indexes:  # another thread let it go meanwhile
+            _indexes[tenant.pk] = index
+            _indexed_keys += index.size
+        _indexes.move_to_end(tenant.pk)
+        while _indexed_keys > INDEX_MAX_TOTAL_KEYS and len(_indexes) > 1:  # never this one
+            _, oldest = _indexes.popitem(last=False)
+            _indexed_keys -= oldest.size
     return index if index.keys is not None else None
 
 
@@ -279,8 +286,9 @@ def _load_keys(tenant: Tenant) -> dict[tuple[str, str, str], list[_Candidate]] |
 def forget_indexes() -> None:
     """Drop every tenant's in-memory index (tests: a database flushed under a process)."""
     global _indexed_keys
-    _indexes.clear()
-    _indexed_keys = 0
+    with _indexes_lock:
+        _indexes.clear()
+        _indexed_keys = 0
 
 
 def transition_evaluate(
