@@ -5,8 +5,13 @@ Tests run on the real PostgreSQL (config.settings_test); `make test` starts it.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -107,6 +112,74 @@ def mallory_api(api_for, mallory) -> APIClient:
 def post_yaml(client: APIClient, url: str, source: str | bytes, method: str = "post"):
     body = source.encode() if isinstance(source, str) else source
     return getattr(client, method)(url, data=body, content_type="application/x-yaml")
+
+
+@pytest.fixture
+def keep_test_connection(db):
+    """Requests go through the WSGI app in this process, inside the test's transaction (the
+    Schemathesis tests): keep Django from closing the connection after each request, as its
+    own test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a helper process (a Celery worker, `manage.py scheduler`) working
+    on the test database and the test process's Redis database."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
+        "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
+        **extra,
+    }
+
+
+@contextmanager
+def helper_process(
+    command: list[str], log_path: Path, ready: str, *, mode: str = "w", poll: float = 0.1
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` started in the project's folder with `process_env()`, its output in
+    `log_path`; yielded once the log shows `ready` (30 s at most), stopped on exit."""
+    with log_path.open(mode) as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while ready not in log_path.read_text():
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, f"{' '.join(command[-3:])} did not start"
+                time.sleep(poll)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 def die_with_parent() -> None:

@@ -3,25 +3,20 @@ against the test database."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from executions.tasks import housekeeping
-from tests.conftest import die_with_parent
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, die_with_parent, process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,14 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def worker_queue(tmp_path):
     """A worker on a queue of its own, so parallel test processes never share work."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
+    env = process_env()
     command = [
         sys.executable,
         "-m",

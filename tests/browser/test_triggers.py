@@ -5,27 +5,21 @@ the three executions."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
+from contextlib import ExitStack
 from datetime import UTC, timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from executions.models import Execution
 from flows.services import flow_create
-from tests.conftest import PASSWORD, die_with_parent, flow_yaml
+from tests.conftest import PASSWORD, flow_yaml, helper_process
 from tests.executions.conftest import celery_worker_process  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 NIGHTLY = flow_yaml(
     "nightly",
     extra="""\
@@ -40,44 +34,15 @@ NIGHTLY = flow_yaml(
 @pytest.fixture
 def start_scheduler(tmp_path):
     """Starts `manage.py scheduler` on the test database when called; stopped at the end."""
-    processes: list[subprocess.Popen] = []
-    log_path = tmp_path / "scheduler.log"
+    with ExitStack() as running:
 
-    def start() -> None:
-        db = connection.settings_dict
-        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DATABASE_URL": url,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
-            "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
-        }
-        log = log_path.open("w")
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "manage.py", "scheduler", "--tick", "0.1"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
+        def start() -> None:
+            command = [sys.executable, "manage.py", "scheduler", "--tick", "0.1"]
+            running.enter_context(
+                helper_process(command, tmp_path / "scheduler.log", "Scheduler running")
             )
-        )
-        deadline = time.monotonic() + 30
-        while "Scheduler running" not in log_path.read_text():
-            assert processes[0].poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.1)
 
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        yield start
 
 
 def _login(page) -> None:

@@ -4,63 +4,30 @@ the test process's own Redis database; started once per xdist worker."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from tests.conftest import die_with_parent
+from tests.conftest import ROOT, helper_process
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "celery_worker"]
 
 
 @contextmanager
 def celery_worker(log_path: Path, name: str) -> Iterator[Path]:
     """A Celery worker process (executor and worker queues, 2 processes) on the test
     database and the test process's Redis database, started and ready; stopped on exit."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
-        "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
-    }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "config", "worker"),
-                *("-Q", "executor,worker", "-c", "2", "--without-heartbeat"),
-                *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
-                *("-n", f"{name}-{os.getpid()}@localhost"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while "ready." not in log_path.read_text():
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, f"the Celery worker {name} did not start"
-                time.sleep(0.1)
-            yield log_path
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "config", "worker"),
+        *("-Q", "executor,worker", "-c", "2", "--without-heartbeat"),
+        *("--without-mingle", "--without-gossip", "--loglevel", "INFO"),
+        *("-n", f"{name}-{os.getpid()}@localhost"),
+    ]
+    with helper_process(command, log_path, "ready."):
+        yield log_path
 
 
 @pytest.fixture(scope="session")

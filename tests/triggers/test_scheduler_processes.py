@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from tests.conftest import die_with_parent
+from tests.conftest import helper_process
 from tests.triggers.schedule_support import (  # noqa: F401 - fixture
     _fresh_scheduler_caches,
     create_scheduled,
@@ -35,39 +33,9 @@ EVERY_TWO_SECONDS = 'cron: "*/2 * * * * *"\nwithSeconds: true\n'
 @contextmanager
 def scheduler(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`manage.py scheduler` on the test database and the test process's Redis database."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "AVIARY_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
-        "AVIARY_STORAGE_ROOT": settings.AVIARY["STORAGE_ROOT"],
-    }
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "scheduler"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while "Scheduler running" not in log_path.read_text():
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the scheduler did not start"
-                time.sleep(0.05)
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    command = [sys.executable, "manage.py", "scheduler"]
+    with helper_process(command, log_path, "Scheduler running", mode="a", poll=0.05) as process:
+        yield process
 
 
 def _flows(acme, alice, count: int) -> dict[str, datetime]:
